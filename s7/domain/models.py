@@ -1,0 +1,301 @@
+"""SQLAlchemy models: the whole schema, portable between Postgres and SQLite.
+
+Times are stored as UTC. Enumerations are plain strings with named CHECK constraints
+(no native Postgres enums: they make migrations on two dialects painful).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from s7.clock import as_utc, now
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Portable JSON: JSONB on Postgres, JSON text on SQLite.
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only autoincrements INTEGER PRIMARY KEY, Postgres wants 64-bit ids for busy tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every dialect (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+ROLES = ("admin", "seller")
+MODES = ("BOT_ON", "HUMAN_TAKEOVER")
+LEADS = ("NONE", "WARM", "HOT", "HOT_LOST")
+DIRECTIONS = ("in", "out")
+AUTHORS = ("customer", "bot", "seller", "business_app", "system")
+STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
+EVENT_STATES = ("pending", "done", "failed")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(10), default="seller")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on deactivation or password reset: every token/session minted before dies.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wa_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), index=True)  # Meta's business-scoped id
+    name: Mapped[str | None] = mapped_column(String(200))  # profile name: display only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    conversation: Mapped[Conversation | None] = relationship(back_populates="contact", uselist=False)
+
+
+class Conversation(Base):
+    """One thread per contact. Who speaks (mode), how hot (lead), who holds it."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint(_in("lead", LEADS), name="lead"),
+        Index("ix_conversations_last_message_at", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), unique=True)
+    mode: Mapped[str] = mapped_column(String(16), default="BOT_ON")
+    lead: Mapped[str] = mapped_column(String(10), default="NONE")
+    intent_score: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Who took it over: "panel" (a seller) or "business_app" (a phone echo).
+    human_source: Mapped[str | None] = mapped_column(String(16))
+    last_human_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_customer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # opens the 24 h window
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    hot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the bot has handed off and waits for a seller (hot lead or "quiero una persona").
+    awaiting_human_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    after_hours_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bot_state: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    contact: Mapped[Contact] = relationship(back_populates="conversation")
+    assignee: Mapped[User | None] = relationship()
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(_in("author", AUTHORS), name="author"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    # Unique: every inbound message is stored once however often Meta retries.
+    wa_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    author: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(32), default="text")
+    text: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    media: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # id, mime_type, caption, filename...
+    context_wa_id: Mapped[str | None] = mapped_column(String(255))  # quoted / tapped message
+    reaction: Mapped[str | None] = mapped_column(String(32))  # emoji a customer put on this message
+    status: Mapped[str] = mapped_column(String(10), default="received")
+    error: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ReadMark(Base):
+    """Per-seller unread state: the last message each seller has seen in a chat."""
+
+    __tablename__ = "read_marks"
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id", name="uq_read_marks_conversation_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    last_read_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Note(Base):
+    """Internal note on a chat: never sent to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    author: Mapped[User] = relationship()
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(120))
+    category: Mapped[str | None] = mapped_column(String(120))
+    price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="ARS")
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    popularity: Mapped[int] = mapped_column(Integer, default=0)
+    installments: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class WebhookEvent(Base):
+    """A raw webhook body, stored before the 200: the durable inbound queue."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        CheckConstraint(_in("state", EVENT_STATES), name="state"),
+        Index("ix_webhook_events_state_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Meta's retries resend the identical body: a repeat is recognised and not queued twice.
+    body_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    signature_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxItem(Base):
+    """One thing to send to the Graph API, committed with the state change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("state", OUTBOX_STATES), name="state"),
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # text | buttons | list | read | typing
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who or what changed a chat: takeovers, releases, assignments, lead changes."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(16))  # seller | admin | bot | system | business_app | customer
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class JobClaim(Base):
+    """An effect a job performed once: (job, key) unique, so replicas never double-send."""
+
+    __tablename__ = "job_claims"
+    __table_args__ = (UniqueConstraint("job", "key", name="uq_job_claims_job_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class LoginFailure(Base):
+    """Failed logins, counted per account and per IP to throttle brute force across replicas."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
