@@ -1,0 +1,209 @@
+"""The realtime bus: domain state changes → every NiceGUI client that shows them.
+
+`publish_after_commit(session, kind, **data)` queues an event on the session; it is delivered
+only if and when the transaction commits (a rolled-back change never reaches a screen).
+Delivery is in-process to subscribers on the NiceGUI event loop; on Postgres the event is
+also sent with NOTIFY so the other replicas deliver it to their own clients (see `pg_bridge`).
+Events carry ids, never customer text: subscribers re-read what they show from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "s7_events"
+ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process; the bridge skips its own NOTIFYs
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # message | status | conversation | note | alert | user
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+Subscriber = Callable[[Event], Any]
+
+_subscribers: list[Subscriber] = []
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop | None) -> None:
+    """The loop subscribers live on (NiceGUI's); events from worker threads hop onto it."""
+    global _loop
+    _loop = loop
+
+
+def subscribe(callback: Subscriber) -> Callable[[], None]:
+    """Register a callback; returns the function that removes it."""
+    with _lock:
+        _subscribers.append(callback)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if callback in _subscribers:
+                _subscribers.remove(callback)
+
+    return unsubscribe
+
+
+def subscriber_count() -> int:
+    return len(_subscribers)
+
+
+def deliver_local(event: Event) -> None:
+    """Hand an event to this process's subscribers, on the subscribers' loop."""
+    loop = _loop
+    if loop is None or loop.is_closed():
+        _dispatch(event)
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _dispatch(event)
+    else:
+        loop.call_soon_threadsafe(_dispatch, event)
+
+
+def _dispatch(event: Event) -> None:
+    with _lock:
+        callbacks = list(_subscribers)
+    for callback in callbacks:
+        try:
+            result = callback(event)
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result)
+        except Exception:  # one broken tab must not stop the others
+            log.exception("realtime subscriber failed for %s", event.kind)
+
+
+def publish(kind: str, **data: Any) -> None:
+    """Deliver now (no transaction involved): local subscribers + other replicas."""
+    event = Event(kind, data)
+    deliver_local(event)
+    _notify_other_replicas(event)
+
+
+_PENDING_KEY = "s7_realtime_pending"
+
+
+def publish_after_commit(session: Session, kind: str, **data: Any) -> None:
+    """Queue an event that is published only when `session` commits."""
+    pending: list[Event] | None = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = []
+        sa_event.listen(session, "after_commit", _flush_pending, once=True)
+        sa_event.listen(session, "after_rollback", _drop_pending, once=True)
+    pending.append(Event(kind, data))
+
+
+def _flush_pending(session: Session) -> None:
+    events: list[Event] = session.info.pop(_PENDING_KEY, [])
+    _drop_listener(session, "after_rollback", _drop_pending)
+    for event in _dedupe(events):
+        deliver_local(event)
+        _notify_other_replicas(event)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+    _drop_listener(session, "after_commit", _flush_pending)
+
+
+def _drop_listener(session: Session, name: str, fn: Callable[[Session], None]) -> None:
+    if sa_event.contains(session, name, fn):
+        sa_event.remove(session, name, fn)
+
+
+def _dedupe(events: list[Event]) -> list[Event]:
+    seen: set[str] = set()
+    unique = []
+    for event in events:
+        key = json.dumps([event.kind, event.data], sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            unique.append(event)
+    return unique
+
+
+# ---- cross-replica bridge (Postgres LISTEN/NOTIFY) ----------------------------------------------
+
+_bridge_enabled = False
+
+
+def enable_bridge(enabled: bool) -> None:
+    global _bridge_enabled
+    _bridge_enabled = enabled
+
+
+def _notify_other_replicas(event: Event) -> None:
+    if not _bridge_enabled:
+        return
+    payload = json.dumps({"o": ORIGIN, "k": event.kind, "d": event.data}, default=str)
+    if len(payload) > 7900:  # NOTIFY payloads must stay under 8000 bytes; events carry ids only
+        log.warning("realtime event %s too large for NOTIFY; other replicas will miss it", event.kind)
+        return
+    try:
+        from s7.db import get_engine
+
+        with get_engine().begin() as conn:
+            conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+    except Exception:  # the local delivery already happened; a lost cross-replica blink is logged
+        log.warning("could not NOTIFY other replicas of %s", event.kind, exc_info=True)
+
+
+def decode_notification(payload: str) -> Event | None:
+    """A NOTIFY payload from another replica → Event (None for our own or garbage)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("o") == ORIGIN:
+        return None
+    return Event(str(body.get("k")), dict(body.get("d") or {}))
+
+
+async def pg_bridge(conninfo: str, stop: asyncio.Event) -> None:
+    """LISTEN on the events channel and deliver other replicas' events locally; reconnects."""
+    import psycopg
+
+    while not stop.is_set():
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {CHANNEL}")
+                # Something may have happened while we were disconnected: tell pages to re-read.
+                deliver_local(Event("resync"))
+                gen = conn.notifies()
+                async for notification in gen:
+                    event = decode_notification(notification.payload)
+                    if event is not None:
+                        deliver_local(event)
+                    if stop.is_set():
+                        break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("realtime bridge lost its connection; retrying in 2 s", exc_info=True)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=2)
+            except TimeoutError:
+                pass
