@@ -4,9 +4,16 @@ from alembic import context
 from sqlalchemy import Connection
 
 from s7.db import get_engine
-from s7.domain.models import Base
+from s7.domain.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations stay free of app imports: our UTC type is a plain timezone-aware DateTime."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _configure(connection: Connection) -> None:
@@ -15,6 +22,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
 
 

@@ -6,7 +6,6 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import s7.domain.models
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 ${imports if imports else ""}
 

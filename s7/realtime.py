@@ -10,6 +10,7 @@ Events carry ids, never customer text: subscribers re-read what they show from t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -203,7 +204,5 @@ async def pg_bridge(conninfo: str, stop: asyncio.Event) -> None:
             raise
         except Exception:
             log.warning("realtime bridge lost its connection; retrying in 2 s", exc_info=True)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=2)
-            except TimeoutError:
-                pass

@@ -133,3 +133,91 @@ def fake_clock() -> Iterator[FakeClock]:
     clock.set_clock(fake)
     yield fake
     clock.set_clock(None)
+
+
+# ---- a real server process ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`python main.py` in a subprocess on a free port: the app exactly as deployed."""
+
+    def __init__(self, env: dict[str, str], cwd: Path | None = None) -> None:
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NICEGUI", "PYTEST"))}
+        full_env.update({"PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
+        full_env.update(env)
+        root = Path(__file__).resolve().parent.parent
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"s7-server-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(root / "main.py")],
+            cwd=str(cwd or root),
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready after {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
+
+
+def server_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a server process needs to run on the test's database and settings."""
+    env = {
+        "DATABASE_URL": settings.DATABASE_URL,
+        "SESSION_SECRET": settings.SESSION_SECRET,
+        "META_APP_SECRET": settings.META_APP_SECRET,
+        "META_VERIFY_TOKEN": settings.META_VERIFY_TOKEN,
+        "ADMIN_SEED_PASSWORD": settings.ADMIN_SEED_PASSWORD,
+        "SELLER_SEED_PASSWORD": settings.SELLER_SEED_PASSWORD,
+        "ENABLE_JOBS": "false",
+    }
+    env.update(extra)
+    return env

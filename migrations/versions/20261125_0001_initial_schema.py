@@ -6,7 +6,6 @@ Create Date: 2026-11-25 09:40:56.809054
 """
 from alembic import op
 import sqlalchemy as sa
-import s7.domain.models
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
@@ -23,7 +22,7 @@ def upgrade() -> None:
     sa.Column('wa_id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=64), nullable=True),
     sa.Column('name', sa.String(length=200), nullable=True),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts')),
     sa.UniqueConstraint('wa_id', name=op.f('uq_contacts_wa_id'))
     )
@@ -34,7 +33,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('job', sa.String(length=40), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_claims')),
     sa.UniqueConstraint('job', 'key', name='uq_job_claims_job_key')
     )
@@ -42,7 +41,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('ip', sa.String(length=64), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
     )
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
@@ -66,8 +65,8 @@ def upgrade() -> None:
     sa.Column('image_url', sa.String(length=1000), nullable=True),
     sa.Column('url', sa.String(length=1000), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('sku', name=op.f('uq_products_sku'))
     )
@@ -79,8 +78,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('admin', 'seller')", name=op.f('ck_users_role')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -93,8 +92,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=8), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('received_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("state IN ('pending', 'done', 'failed')", name=op.f('ck_webhook_events_state')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
     sa.UniqueConstraint('body_sha256', name=op.f('uq_webhook_events_body_sha256'))
@@ -110,16 +109,16 @@ def upgrade() -> None:
     sa.Column('intent_score', sa.Integer(), nullable=False),
     sa.Column('assigned_to', sa.Integer(), nullable=True),
     sa.Column('human_source', sa.String(length=16), nullable=True),
-    sa.Column('last_human_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_customer_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_message_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_human_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_customer_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_message_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_message_preview', sa.String(length=200), nullable=True),
-    sa.Column('hot_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('awaiting_human_since', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('after_hours_since', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('hot_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('awaiting_human_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('after_hours_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('bot_state', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("lead IN ('NONE', 'WARM', 'HOT', 'HOT_LOST')", name=op.f('ck_conversations_lead')),
     sa.CheckConstraint("mode IN ('BOT_ON', 'HUMAN_TAKEOVER')", name=op.f('ck_conversations_mode')),
     sa.ForeignKeyConstraint(['assigned_to'], ['users.id'], name=op.f('fk_conversations_assigned_to_users')),
@@ -138,7 +137,7 @@ def upgrade() -> None:
     sa.Column('actor_user_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_user_id'], ['users.id'], name=op.f('fk_audit_events_actor_user_id_users')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_audit_events_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
@@ -162,10 +161,10 @@ def upgrade() -> None:
     sa.Column('reaction', sa.String(length=32), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('status_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('edited', sa.Boolean(), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("author IN ('customer', 'bot', 'seller', 'business_app', 'system')", name=op.f('ck_messages_author')),
     sa.CheckConstraint("direction IN ('in', 'out')", name=op.f('ck_messages_direction')),
     sa.CheckConstraint("status IN ('received', 'queued', 'sent', 'delivered', 'read', 'failed')", name=op.f('ck_messages_status')),
@@ -182,7 +181,7 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.Integer(), nullable=False),
     sa.Column('author_user_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_notes_author_user_id_users')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_notes_conversation_id_conversations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
@@ -195,7 +194,7 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('last_read_message_id', sa.BigInteger(), nullable=False),
-    sa.Column('read_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_read_marks_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_read_marks_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_read_marks')),
@@ -209,10 +208,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('state', sa.String(length=8), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', s7.domain.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', s7.domain.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name=op.f('ck_outbox_state')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_outbox_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_outbox_message_id_messages')),

@@ -116,9 +116,7 @@ def touch(session: Session, conversation: Conversation, message: Message) -> Non
         conversation.last_message_at = at
         conversation.last_message_preview = preview_of(message)
     session.flush()
-    realtime.publish_after_commit(
-        session, "message", conversation_id=conversation.id, message_id=message.id
-    )
+    realtime.publish_after_commit(session, "message", conversation_id=conversation.id, message_id=message.id)
 
 
 def preview_of(message: Message) -> str:
@@ -304,8 +302,9 @@ def add_intent(session: Session, conversation: Conversation, points: int, *, rea
     return conversation.lead
 
 
-def set_lead(session: Session, conversation: Conversation, lead: str, *, actor: str, reason: str = "",
-             user: User | None = None) -> None:
+def set_lead(
+    session: Session, conversation: Conversation, lead: str, *, actor: str, reason: str = "", user: User | None = None
+) -> None:
     previous = conversation.lead
     if previous == lead:
         return
@@ -369,9 +368,7 @@ def mark_read(session: Session, conversation_id: int, user_id: int) -> int | Non
 def unread_counts(session: Session, user_id: int, conversation_ids: list[int] | None = None) -> dict[int, int]:
     """Customer messages each chat has that this seller has not seen."""
     marks = (
-        select(ReadMark.conversation_id, ReadMark.last_read_message_id)
-        .where(ReadMark.user_id == user_id)
-        .subquery()
+        select(ReadMark.conversation_id, ReadMark.last_read_message_id).where(ReadMark.user_id == user_id).subquery()
     )
     statement = (
         select(Message.conversation_id, func.count(Message.id))
@@ -394,8 +391,15 @@ def _actor(user: User | None) -> str:
     return "admin" if user.role == "admin" else "seller"
 
 
-def audit(session: Session, conversation: Conversation | None, action: str, *, actor: str,
-          user: User | None = None, **detail: Any) -> AuditEvent:
+def audit(
+    session: Session,
+    conversation: Conversation | None,
+    action: str,
+    *,
+    actor: str,
+    user: User | None = None,
+    **detail: Any,
+) -> AuditEvent:
     event = AuditEvent(
         conversation_id=conversation.id if conversation else None,
         actor=actor,

@@ -1,0 +1,46 @@
+"""POST /api/auth/login: email + password → a Bearer token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from s7.auth import LoginThrottled, authenticate, issue_token
+from s7.config import get_settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+    user: dict
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/login", response_model=TokenOut)
+def login(body: LoginIn, request: Request) -> TokenOut:
+    try:
+        user = authenticate(body.email, body.password, client_ip(request))
+    except LoginThrottled:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="Demasiados intentos fallidos. Probá de nuevo en 15 minutos.",
+            headers={"Retry-After": "900"},
+        ) from None
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Email o contraseña incorrectos")
+    return TokenOut(
+        token=issue_token(user),
+        expires_in=int(get_settings().TOKEN_MAX_AGE_HOURS * 3600),
+        user={"id": user.id, "email": user.email, "name": user.name, "role": user.role},
+    )

@@ -1,0 +1,108 @@
+"""Wiring: middleware, routers, pages, and the background services' start/stop."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import sys
+from types import ModuleType
+
+from fastapi.middleware.cors import CORSMiddleware
+from nicegui import app, background_tasks, core
+
+from s7 import realtime
+from s7.auth import AuthGate
+from s7.config import get_settings
+from s7.db import get_engine, reset_engine
+
+log = logging.getLogger(__name__)
+_bridge_stop: asyncio.Event | None = None
+
+ROUTER_MODULES = (
+    "s7.api.health",
+    "s7.api.auth",
+    "s7.whatsapp.webhook",
+    "s7.api.conversations",
+    "s7.api.catalog",
+    "s7.api.users",
+)
+PAGE_MODULES = (
+    "s7.pages.login",
+    "s7.pages.inbox",
+    "s7.pages.admin_catalog",
+    "s7.pages.admin_users",
+    "s7.pages.dashboard",
+    "s7.pages.simulator",
+)
+SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.jobs")
+
+
+def configure() -> None:
+    """Register everything on NiceGUI's FastAPI app. Called once by `s7 serve`; the test
+    harness resets NiceGUI's globals and calls it again for each test."""
+    settings = get_settings()
+    for name in ROUTER_MODULES:
+        module = _load(name)
+        if module is not None:
+            app.include_router(module.router)
+    for name in PAGE_MODULES:
+        module = _load(name, fresh=True)  # pages register at import; a reset needs them again
+        if module is not None and hasattr(module, "router"):
+            app.include_router(module.router)
+
+    app.add_middleware(AuthGate)
+    if settings.panel_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.panel_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.on_startup(_start_services)
+    app.on_shutdown(_stop_services)
+
+
+def _load(name: str, *, fresh: bool = False) -> ModuleType | None:
+    if fresh and name in sys.modules:
+        return importlib.reload(sys.modules[name])
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def _services() -> list[ModuleType]:
+    """Background services with start()/stop(): inbound processor, outbox sender, jobs."""
+    return [m for m in (_load(name) for name in SERVICE_MODULES) if m is not None]
+
+
+def _start_services() -> None:
+    """Sync startup hook: runs inside NiceGUI's loop before requests are served."""
+    global _bridge_stop
+    settings = get_settings()
+    realtime.bind_loop(core.loop or asyncio.get_event_loop())
+    get_engine()
+    if not settings.is_sqlite:
+        realtime.enable_bridge(True)
+        _bridge_stop = asyncio.Event()
+        conninfo = settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+        background_tasks.create(realtime.pg_bridge(conninfo, _bridge_stop), name="realtime-bridge")
+    for service in _services():
+        service.start()
+    log.info("Sector 7 listo en %s (sandbox=%s)", settings.public_base_url, settings.sandbox)
+
+
+async def _stop_services() -> None:
+    for service in reversed(_services()):
+        result = service.stop()
+        if asyncio.iscoroutine(result):
+            await result
+    if _bridge_stop is not None:
+        _bridge_stop.set()
+    realtime.enable_bridge(False)
+    realtime.bind_loop(None)
+    reset_engine()

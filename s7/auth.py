@@ -1,0 +1,236 @@
+"""Passwords, signed session tokens, login throttling, and the guards for pages, API and websocket.
+
+One token format serves the panel cookie and the API's Bearer header: an itsdangerous-signed
+`{uid, sv}` with an expiry. `sv` is the user's session_version, bumped on deactivation or a
+password reset, so every token minted before dies at once on every replica.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from passlib.context import CryptContext
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from s7.clock import now
+from s7.config import get_settings
+from s7.db import session_scope
+from s7.domain.models import LoginFailure, User
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "s7_session"
+_TOKEN_SALT = "s7-session-v1"  # noqa: S105 - a namespace, not a secret
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_IP = 20
+
+_passwords = CryptContext(schemes=["argon2"], deprecated="auto")
+
+
+# ---- passwords -----------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _passwords.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _passwords.verify(password, password_hash)
+    except (ValueError, TypeError):
+        return False
+
+
+# A real hash to verify against when the account does not exist, so a wrong email costs the
+# same time as a wrong password (no user enumeration by timing).
+_DUMMY_HASH = _passwords.hash("not-a-real-password")
+
+
+# ---- tokens ----------------------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().session_secret, salt=_TOKEN_SALT)
+
+
+def issue_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "sv": user.session_version})
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What a request knows about its user (detached from any DB session)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def user_from_token(token: str | None) -> CurrentUser | None:
+    """Valid signature, not expired, user active and session_version unchanged → the user."""
+    if not token:
+        return None
+    max_age = get_settings().TOKEN_MAX_AGE_HOURS * 3600
+    try:
+        claims = _serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("uid"), int):
+        return None
+    with session_scope() as session:
+        user = session.get(User, claims["uid"])
+        if user is None or not user.active or user.session_version != claims.get("sv"):
+            return None
+        return CurrentUser(user.id, user.email, user.name, user.role)
+
+
+# ---- login --------------------------------------------------------------------------------------
+
+
+class LoginThrottled(Exception):
+    """Too many failures for this account or address: try later (HTTP 429)."""
+
+
+def authenticate(email: str, password: str, ip: str) -> User | None:
+    """Check credentials with throttling. Returns the user, None on bad credentials; raises
+    LoginThrottled after repeated failures per account or per IP."""
+    email = (email or "").strip().lower()
+    with session_scope() as session:
+        _raise_if_throttled(session, email, ip)
+        user = session.scalar(select(User).where(func.lower(User.email) == email))
+        ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
+        if not ok or user is None or not user.active:
+            session.add(LoginFailure(email=email[:254], ip=ip[:64]))
+            log.info("login failed for %s from %s", email, ip)
+            return None
+        if _passwords.needs_update(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = now()
+        session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        session.expunge(user)
+        return user
+
+
+def _raise_if_throttled(session: Session, email: str, ip: str) -> None:
+    since = now() - THROTTLE_WINDOW
+    per_account = session.scalar(
+        select(func.count(LoginFailure.id)).where(LoginFailure.email == email, LoginFailure.created_at >= since)
+    )
+    per_ip = session.scalar(
+        select(func.count(LoginFailure.id)).where(LoginFailure.ip == ip, LoginFailure.created_at >= since)
+    )
+    if (per_account or 0) >= MAX_FAILURES_PER_ACCOUNT or (per_ip or 0) >= MAX_FAILURES_PER_IP:
+        raise LoginThrottled()
+
+
+def safe_redirect_target(target: str | None) -> str:
+    """Only same-site paths: `/x` yes, `//evil.com`, `/\\evil`, `https://…` no."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(c in target for c in "\r\n\t"):
+        return "/"
+    return target
+
+
+# ---- the gate: pages and the websocket need a session -----------------------------------------
+
+OPEN_PATHS = {
+    "/login",
+    "/auth/login",
+    "/auth/logout",
+    "/healthz",
+    "/readyz",
+    "/webhook",
+    "/favicon.ico",
+    "/docs",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+}
+
+
+def _is_open(path: str) -> bool:
+    if path in OPEN_PATHS or path.startswith("/api/"):  # the API answers 401 itself (JSON)
+        return True
+    # NiceGUI's versioned static assets (JS/CSS libraries, fonts) carry no data.
+    return path.startswith("/_nicegui/") and not path.startswith("/_nicegui/client/")
+
+
+def token_from_scope(scope: Scope) -> str | None:
+    """The session cookie, or a Bearer header (API clients using the panel's websocket)."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    cookie_header = headers.get("cookie")
+    if cookie_header:
+        cookies: SimpleCookie = SimpleCookie()
+        try:
+            cookies.load(cookie_header)
+        except Exception:  # a malformed cookie header is just "no session"
+            return None
+        if SESSION_COOKIE in cookies:
+            return cookies[SESSION_COOKIE].value
+    return None
+
+
+class AuthGate:
+    """Pure ASGI middleware (sees HTTP and websocket scopes alike): no session, no entry.
+
+    Pages redirect to /login; the NiceGUI websocket, uploads and other endpoints get 401/403.
+    The signed-in user is put on `scope["state"]["user"]` for pages to read.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if _is_open(path):
+            await self.app(scope, receive, send)
+            return
+        from starlette.concurrency import run_in_threadpool
+
+        user = await run_in_threadpool(user_from_token, token_from_scope(scope))
+        if user is not None:
+            scope.setdefault("state", {})["user"] = user
+            await self.app(scope, receive, send)
+            return
+        await _refuse(scope, receive, send, path)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    from starlette.responses import PlainTextResponse, RedirectResponse
+
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4401})
+        return
+    method = scope.get("method", "GET")
+    if method == "GET" and not path.startswith(("/_nicegui", "/_nicegui_ws")):
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = path + (f"?{query}" if query else "")
+        response: Any = RedirectResponse(f"/login?redirect_to={quote(target, safe='')}", status_code=303)
+    else:
+        response = PlainTextResponse("Necesitás iniciar sesión", status_code=401)
+    await response(scope, receive, send)
+
+
+def request_user(request: Any) -> CurrentUser | None:
+    """The user the gate attached to this request (pages)."""
+    return getattr(request.state, "user", None)

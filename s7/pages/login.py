@@ -1,0 +1,114 @@
+"""/login: a plain HTML form posted to /auth/login, which sets the HttpOnly session cookie.
+
+A real form POST (not a websocket event) is what lets the server set an HttpOnly cookie, and
+it works even before the websocket connects.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+from starlette.concurrency import run_in_threadpool
+
+from s7 import realtime
+from s7.api.auth import client_ip
+from s7.auth import (
+    SESSION_COOKIE,
+    LoginThrottled,
+    authenticate,
+    issue_token,
+    request_user,
+    safe_redirect_target,
+)
+from s7.config import get_settings
+
+router = APIRouter(include_in_schema=False)
+
+_ERRORS = {
+    "credentials": "Email o contraseña incorrectos.",
+    "throttled": "Demasiados intentos fallidos. Probá de nuevo en 15 minutos.",
+}
+
+
+@router.post("/auth/login")
+async def login_form(
+    request: Request,
+    email: str = Form("", max_length=254),
+    password: str = Form("", max_length=1024),
+    redirect_to: str = Form("/", max_length=2000),
+) -> RedirectResponse:
+    target = safe_redirect_target(redirect_to)
+    try:
+        user = await run_in_threadpool(authenticate, email, password, client_ip(request))
+    except LoginThrottled:
+        return _back_to_login("throttled", target)
+    if user is None:
+        return _back_to_login("credentials", target)
+    response = RedirectResponse(target, status_code=303)
+    settings = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE,
+        issue_token(user),
+        max_age=int(settings.TOKEN_MAX_AGE_HOURS * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+def _back_to_login(error: str, target: str) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    return RedirectResponse("/login?" + urlencode({"error": error, "redirect_to": target}), status_code=303)
+
+
+@router.api_route("/auth/logout", methods=["GET", "POST"])
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def end_sessions(user_id: int) -> None:
+    """Tell every open tab of this user (on every replica) that its session is over."""
+    realtime.publish("session_ended", user_id=user_id)
+
+
+@ui.page("/login", title="Ingresar · Sector 7")
+def login_page(request: Request, redirect_to: str = "/", error: str = "", ended: str = "") -> RedirectResponse | None:
+    target = safe_redirect_target(redirect_to)
+    if request_user(request) is None:
+        # The gate leaves /login open; a valid cookie still means "already in".
+        from s7.auth import token_from_scope, user_from_token
+
+        if user_from_token(token_from_scope(request.scope)) is not None:
+            return RedirectResponse(target, status_code=303)
+    ui.query("body").classes("bg-slate-100")
+    with ui.column().classes("absolute-center items-center gap-4 w-80"):
+        ui.label("Sector 7").classes("text-3xl font-bold text-teal-800")
+        ui.label("Ventas por WhatsApp, en equipo").classes("text-slate-500 -mt-3")
+        with ui.card().classes("w-full"):
+            if error in _ERRORS:
+                ui.label(_ERRORS[error]).classes("text-red-700 text-sm").mark("login-error")
+            if ended:
+                ui.label("Tu sesión terminó. Ingresá de nuevo.").classes("text-amber-700 text-sm")
+            with ui.element("form").props('method="post" action="/auth/login"').classes("w-full column gap-2"):
+                ui.input("Email").props('name="email" type="email" autocomplete="username" autofocus').classes(
+                    "w-full"
+                ).mark("email")
+                ui.input("Contraseña", password=True).props('name="password" autocomplete="current-password"').classes(
+                    "w-full"
+                ).mark("password")
+                ui.element("input").props(f'type="hidden" name="redirect_to" value="{_attr(target)}"')
+                ui.button("Ingresar").props('type="submit" unelevated no-caps').classes("w-full").mark("submit")
+        if get_settings().sandbox:
+            ui.label("Modo prueba: admin@sector7.local · vendedor1@sector7.local").classes("text-xs text-slate-500")
+    return None
+
+
+def _attr(value: str) -> str:
+    """Escape a value for an HTML attribute inside Vue props (quotes and angle brackets)."""
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
