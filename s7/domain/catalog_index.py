@@ -1,0 +1,373 @@
+"""The in-memory search index behind `catalog.search` (pure: no database here).
+
+Ranking is the user's rule: in stock first, then match quality, then popularity. The
+index makes that cheap at 50k products by numbering products in (in stock, popularity)
+order and keeping, per folded word, the set of products that contain it as a Python int
+used as a bitset. A query is then a few ANDs over bitsets: the lowest set bit of a group
+of equally good matches *is* its most popular in-stock product, so nothing is sorted per
+query and no product is scored one by one.
+
+Match quality of a product = the weighted share of the customer's words it contains,
+each word graded by how it matched (exact, prefix, typo; name/brand/category above
+attributes). Words are folded (see `text_es`) so spelling variants meet exactly.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from s7.domain.text_es import fold_word, plain, words
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_MAX_TERMS = 8  # a paragraph pasted into search should not explode the walk
+_MAX_PREFIX_EXPANSIONS = 40
+_GRADE_STEP = 20  # grades are rounded to 1/20 so equal-looking matches share a branch
+_EXACT, _PREFIX_LONG, _PREFIX_SHORT, _SPLIT = 1.0, 0.9, 0.8, 0.9
+_TYPO_SCALE = 0.95  # a typo match never grades as high as an exact one
+_SYNONYM = 0.9  # "hoodie" finds "buzo", but a product that says "hoodie" comes first
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedProduct:
+    """What search needs to know about one active product."""
+
+    id: int
+    sku: str
+    name: str
+    brand: str | None = None
+    category: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    stock: int = 0
+    popularity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RankedMatch:
+    product_id: int
+    sku: str
+    quality: float  # 0..1: share of the query found in the product
+    in_stock: bool
+
+
+@dataclass
+class Ranking:
+    matches: list[RankedMatch]
+    # The best match by quality alone (ties: in stock, then popular). The bot uses it to say
+    # "that one is out of stock" when the closest product is not among the in-stock options.
+    best: RankedMatch | None
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    min_quality: float
+    relative_margin: float
+    bucket: float
+    attribute_weight: float
+    stopwords: frozenset[str]
+    replacements: dict[tuple[str, ...], tuple[str, ...]]  # plain words → plain words
+    groups: dict[str, frozenset[str]]  # folded word → folded words meaning the same
+
+    @property
+    def longest_phrase(self) -> int:
+        return max((len(k) for k in self.replacements), default=1)
+
+
+@lru_cache(maxsize=4)
+def load_settings(data_dir: Path = DATA_DIR) -> SearchSettings:
+    """Read `search.json` and `synonyms.json` (cached; call `load_settings.cache_clear()` after editing)."""
+    tuning = json.loads((data_dir / "search.json").read_text(encoding="utf-8"))
+    synonyms = json.loads((data_dir / "synonyms.json").read_text(encoding="utf-8"))
+    replacements = {
+        tuple(words(source)): tuple(words(target))
+        for source, target in synonyms.get("replace", {}).items()
+        if words(source) and words(target)
+    }
+    groups: dict[str, set[str]] = defaultdict(set)
+    for group in synonyms.get("groups", []):
+        folded = {fold_word(w) for entry in group for w in words(entry)}
+        for word in folded:
+            groups[word] |= folded
+    return SearchSettings(
+        min_quality=float(tuning["min_quality"]),
+        relative_margin=float(tuning["relative_margin"]),
+        bucket=float(tuning["bucket"]),
+        attribute_weight=float(tuning["attribute_weight"]),
+        stopwords=frozenset(w for s in tuning.get("stopwords", []) for w in words(s)),
+        replacements=replacements,
+        groups={k: frozenset(v) for k, v in groups.items()},
+    )
+
+
+@dataclass(frozen=True)
+class _Term:
+    alternatives: tuple[tuple[str, float], ...]  # (folded spelling, how much it counts)
+    weight: float
+
+
+def attribute_words(attributes: dict[str, Any]) -> list[str]:
+    """Keys and values of the attributes, flattened ("talles": ["40", "41"] → talles 40 41)."""
+    out: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                out.append(str(key))
+                walk(inner)
+        elif isinstance(value, list | tuple):
+            for inner in value:
+                walk(inner)
+        elif value is not None and not isinstance(value, bool):
+            out.append(str(value))
+
+    walk(attributes or {})
+    return out
+
+
+def _bitset(positions: list[int], nbytes: int) -> int:
+    if len(positions) < 32:
+        bits = 0
+        for position in positions:
+            bits |= 1 << position
+        return bits
+    buffer = bytearray(nbytes)
+    for position in positions:
+        buffer[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def _typo_cutoff(length: int) -> float:
+    # One slip in a short word changes a big share of it; long words can afford a bit more.
+    return 86.0 if length <= 4 else 80.0 if length <= 6 else 78.0
+
+
+class SearchIndex:
+    """Immutable once built; safe to share between threads."""
+
+    def __init__(self, products: Iterable[IndexedProduct], settings: SearchSettings | None = None) -> None:
+        self.settings = settings or load_settings()
+        ordered = sorted(products, key=lambda p: (p.stock <= 0, -p.popularity, p.name.lower(), p.id))
+        self._ids = [p.id for p in ordered]
+        self._skus = [p.sku for p in ordered]
+        self._by_sku = {p.sku.upper(): i for i, p in enumerate(ordered)}
+        count = len(ordered)
+        in_stock = sum(1 for p in ordered if p.stock > 0)
+        self._all = (1 << count) - 1
+        self._in_stock_mask = (1 << in_stock) - 1
+        self._out_of_stock_mask = self._all ^ self._in_stock_mask
+
+        primary: dict[str, list[int]] = defaultdict(list)
+        secondary: dict[str, list[int]] = defaultdict(list)
+        for position, product in enumerate(ordered):
+            main_words = {fold_word(w) for text in (product.name, product.brand, product.category) if text
+                          for w in words(text)}
+            for word in main_words:
+                primary[word].append(position)
+            for word in {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)} - main_words:
+                secondary[word].append(position)
+        nbytes = (count + 7) // 8
+        self._primary = {w: _bitset(p, nbytes) for w, p in primary.items()}
+        self._secondary = {w: _bitset(p, nbytes) for w, p in secondary.items()}
+        self._vocabulary = sorted(self._primary.keys() | self._secondary.keys())
+        self._known = frozenset(self._vocabulary)
+        self._typo_vocabulary = [w for w in self._vocabulary if len(w) >= 4 and not w.isdigit()]
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    # ---- query ----------------------------------------------------------------------------------
+    def rank(self, query: str, *, limit: int = 3, in_stock_only: bool = False) -> Ranking:
+        if limit <= 0 or not self._ids:
+            return Ranking([], None)
+        sku_position = self._by_sku.get(query.strip().upper())
+        if sku_position is not None:
+            match = self._match(sku_position, 1.0)
+            if in_stock_only and not match.in_stock:
+                return Ranking([], match)
+            return Ranking([match], match)
+
+        terms = self.terms(query)
+        if not terms:
+            return Ranking([], None)
+        start = self._in_stock_mask if in_stock_only else self._all
+        leaves = self._walk(terms, start)
+        if not leaves:
+            return Ranking([], None)
+        best_quality = max(q for q, _ in leaves)
+        floor = max(self.settings.min_quality, best_quality - self.settings.relative_margin)
+        buckets: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        for quality, bits in leaves:
+            if quality >= floor - 1e-9:
+                buckets[int(quality / self.settings.bucket + 1e-9)].append((quality, bits))
+        order = sorted(buckets, reverse=True)
+
+        matches: list[RankedMatch] = []
+        regions = [self._in_stock_mask] if in_stock_only else [self._in_stock_mask, self._out_of_stock_mask]
+        for region in regions:
+            for bucket in order:
+                group = buckets[bucket]
+                bits = 0
+                for _, leaf_bits in group:
+                    bits |= leaf_bits
+                bits &= region
+                while bits and len(matches) < limit:
+                    lowest = bits & -bits
+                    bits ^= lowest
+                    position = lowest.bit_length() - 1
+                    matches.append(self._match(position, self._quality_of(position, group)))
+        top_group = buckets[order[0]]
+        top_bits = 0
+        for _, leaf_bits in top_group:
+            top_bits |= leaf_bits
+        best_position = (top_bits & -top_bits).bit_length() - 1
+        return Ranking(matches, self._match(best_position, self._quality_of(best_position, top_group)))
+
+    def terms(self, query: str) -> list[_Term]:
+        """The customer's words, minus filler, with synonyms and abbreviations expanded."""
+        settings = self.settings
+        plain_words = [w for w in plain(query).split()]
+        expanded: list[tuple[str, set[str]]] = []
+        i = 0
+        while i < len(plain_words):
+            for size in range(min(settings.longest_phrase, len(plain_words) - i), 0, -1):
+                target = settings.replacements.get(tuple(plain_words[i : i + size]))
+                if target is not None:
+                    if size == 1 and len(target) == 1:
+                        expanded.append((target[0], {plain_words[i], target[0]}))
+                    else:
+                        expanded.extend((w, {w}) for w in target)
+                    i += size
+                    break
+            else:
+                word = plain_words[i]
+                if word not in settings.stopwords:
+                    expanded.append((word, {word}))
+                i += 1
+        terms: list[_Term] = []
+        seen: set[frozenset[str]] = set()
+        for word, spellings in expanded:
+            own = {fold_word(s) for s in spellings}
+            alternatives = dict.fromkeys(own, 1.0)
+            for spelling in own:
+                for synonym in settings.groups.get(spelling, frozenset()):
+                    alternatives.setdefault(synonym, _SYNONYM)
+            key = frozenset(alternatives)
+            if key in seen:
+                continue
+            seen.add(key)
+            # Sizes and model numbers ("42", "5") narrow a search but should not carry it alone.
+            weight = 0.5 if word.isdigit() or len(word) <= 2 else 1.0
+            terms.append(_Term(tuple(sorted(alternatives.items())), weight))
+        return terms[:_MAX_TERMS]
+
+    def _similar_words(self, term: _Term) -> dict[str, float]:
+        """Vocabulary words matching a term, each with a grade in 0..1."""
+        grades: dict[str, float] = {}
+
+        def offer(word: str, grade: float) -> None:
+            if grade > grades.get(word, 0.0):
+                grades[word] = grade
+
+        for spelling, worth in term.alternatives:
+            if spelling in self._known:
+                offer(spelling, _EXACT * worth)
+            if spelling.isdigit():
+                continue  # "42" must not find "420" or "43"
+            if len(spelling) >= 3:
+                start = bisect.bisect_left(self._vocabulary, spelling)
+                for word in self._vocabulary[start : start + _MAX_PREFIX_EXPANSIONS]:
+                    if not word.startswith(spelling):
+                        break
+                    offer(word, worth * (_PREFIX_LONG if len(spelling) / len(word) >= 0.6 else _PREFIX_SHORT))
+            if len(spelling) >= 4:
+                for word, score, _ in process.extract(
+                    spelling, self._typo_vocabulary, scorer=fuzz.ratio, processor=None,
+                    score_cutoff=_typo_cutoff(len(spelling)), limit=25,
+                ):
+                    offer(word, worth * _TYPO_SCALE * score / 100.0)
+        return grades
+
+    def _term_levels(self, term: _Term) -> tuple[list[tuple[float, int]], int]:
+        """Disjoint (grade, products) levels for a term, best first, and their union."""
+        levels: dict[float, int] = defaultdict(int)
+        grades = self._similar_words(term)
+        for word, grade in grades.items():
+            if (bits := self._primary.get(word)) is not None:
+                levels[round(grade * _GRADE_STEP) / _GRADE_STEP] |= bits
+            if (bits := self._secondary.get(word)) is not None:
+                levels[round(grade * self.settings.attribute_weight * _GRADE_STEP) / _GRADE_STEP] |= bits
+        if not grades:
+            self._glued_words(term, levels)
+        out: list[tuple[float, int]] = []
+        covered = 0
+        for grade in sorted(levels, reverse=True):
+            bits = levels[grade] & ~covered
+            if bits:
+                out.append((grade, bits))
+                covered |= bits
+        return out, covered
+
+    def _glued_words(self, term: _Term, levels: dict[float, int]) -> None:
+        """"airmax" when the catalog says "Air Max": products holding both halves match."""
+        for spelling, _ in term.alternatives:
+            for cut in range(2, len(spelling) - 1):
+                left, right = fold_word(spelling[:cut]), fold_word(spelling[cut:])
+                if left in self._primary and right in self._primary:
+                    levels[_SPLIT] |= self._primary[left] & self._primary[right]
+
+    def _walk(self, terms: Sequence[_Term], start: int) -> list[tuple[float, int]]:
+        """Every distinct combination of term grades that some product has: (quality, products).
+
+        A depth-first walk over the terms, pruned as soon as a branch holds no product or can
+        no longer reach the minimum quality; real queries visit a few dozen branches.
+        """
+        total_weight = sum(t.weight for t in terms)
+        matched = []
+        for term in terms:
+            levels, union = self._term_levels(term)
+            if levels:
+                matched.append((term.weight, levels, union))
+        if not matched:
+            return []
+        matched.sort(key=lambda m: m[2].bit_count())  # rare words first: empty branches die early
+        reachable = [0.0] * (len(matched) + 1)
+        for i in range(len(matched) - 1, -1, -1):
+            reachable[i] = reachable[i + 1] + matched[i][0] * matched[i][1][0][0]
+        needed = self.settings.min_quality * total_weight - 1e-9
+        leaves: list[tuple[float, int]] = []
+
+        def walk(i: int, products: int, score: float) -> None:
+            if i == len(matched):
+                leaves.append((score / total_weight, products))
+                return
+            weight, levels, union = matched[i]
+            for grade, bits in levels:
+                if score + weight * grade + reachable[i + 1] < needed:
+                    break
+                if inner := products & bits:
+                    walk(i + 1, inner, score + weight * grade)
+            if score + reachable[i + 1] >= needed and (rest := products & ~union):
+                walk(i + 1, rest, score)
+
+        walk(0, start, 0.0)
+        return leaves
+
+    def _quality_of(self, position: int, group: list[tuple[float, int]]) -> float:
+        bit = 1 << position
+        return max(q for q, bits in group if bits & bit)
+
+    def _match(self, position: int, quality: float) -> RankedMatch:
+        return RankedMatch(
+            product_id=self._ids[position],
+            sku=self._skus[position],
+            quality=round(quality, 4),
+            in_stock=position < self._in_stock_mask.bit_length(),
+        )
