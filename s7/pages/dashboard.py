@@ -1,0 +1,237 @@
+"""/dashboard: today / last 7 days — conversations, hot leads, taken vs lost, human response time,
+per seller, with charts (ECharts). Admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from nicegui import ui
+
+from s7 import realtime
+from s7.db import session_scope
+from s7.domain import stats as stats_domain
+from s7.domain.stats import DashboardStats, Period
+from s7.pages.layout import frame, io, live
+
+PERIODS: dict[str, str] = {"today": "Hoy", "week": "Últimos 7 días"}
+# Chat activity that can move a figure; a burst of them reloads once (see Dashboard._tick).
+_RELEVANT = {"message", "conversation", "alert", "resync"}
+REFRESH_SECONDS = 5.0
+COLORS = {"conversations": "#0f766e", "hot": "#f59e0b", "lost": "#dc2626", "waiting": "#94a3b8", "seller": "#334155"}
+
+
+def _load(period: Period) -> DashboardStats:
+    with session_scope() as session:
+        return stats_domain.dashboard(session, period)
+
+
+def format_duration(seconds: float | None) -> str:
+    """45 s · 6 min · 1 h 20 min · — (no data)."""
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+# ---- chart options (plain data: names are values, never option keys or HTML) ----------------------
+# Tooltips render as canvas rich text, not HTML, because seller names are typed by people.
+_TOOLTIP = {"trigger": "axis", "renderMode": "richText"}
+
+
+def series_chart(data: DashboardStats) -> dict[str, Any]:
+    labels = [b.label for b in data.series]
+    return {
+        "animation": False,
+        "tooltip": _TOOLTIP,
+        "legend": {"top": 0},
+        "grid": {"left": 40, "right": 16, "top": 36, "bottom": 28},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": "Conversaciones", "type": "bar", "data": [b.conversations for b in data.series],
+             "itemStyle": {"color": COLORS["conversations"]}},
+            {"name": "Leads calientes", "type": "bar", "data": [b.hot_leads for b in data.series],
+             "itemStyle": {"color": COLORS["hot"]}},
+            {"name": "HOT_LOST", "type": "bar", "data": [b.hot_lost for b in data.series],
+             "itemStyle": {"color": COLORS["lost"]}},
+        ],
+    }
+
+
+def outcome_chart(data: DashboardStats) -> dict[str, Any]:
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "item", "renderMode": "richText"},
+        "legend": {"bottom": 0},
+        "series": [{
+            "name": "Leads calientes",
+            "type": "pie",
+            "radius": ["45%", "70%"],
+            "label": {"formatter": "{b}: {c}"},
+            "data": [
+                {"name": "Tomados", "value": data.taken, "itemStyle": {"color": COLORS["conversations"]}},
+                {"name": "Perdidos", "value": data.lost, "itemStyle": {"color": COLORS["lost"]}},
+                {"name": "Esperando", "value": data.waiting, "itemStyle": {"color": COLORS["waiting"]}},
+            ],
+        }],
+    }
+
+
+def sellers_chart(data: DashboardStats) -> dict[str, Any]:
+    people = list(reversed(data.sellers))  # best at the top of a horizontal bar chart
+    return {
+        "animation": False,
+        "tooltip": _TOOLTIP,
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 24, "top": 36, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": [p.name for p in people]},
+        "series": [
+            {"name": "Leads tomados", "type": "bar", "data": [p.leads_taken for p in people],
+             "itemStyle": {"color": COLORS["hot"]}},
+            {"name": "Tomas", "type": "bar", "data": [p.takeovers for p in people],
+             "itemStyle": {"color": COLORS["conversations"]}},
+            {"name": "Mensajes", "type": "bar", "data": [p.messages for p in people],
+             "itemStyle": {"color": COLORS["seller"]}},
+        ],
+    }
+
+
+# ---- the page -------------------------------------------------------------------------------------
+
+
+class Dashboard:
+    def __init__(self) -> None:
+        self.period: Period = "today"
+        self.data: DashboardStats | None = None
+        self.dirty = False
+
+    async def build(self) -> None:
+        self.data = await io(_load, self.period)
+        with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+            with ui.row().classes("w-full items-center"):
+                ui.label("Tablero").classes("text-2xl font-bold")
+                ui.space()
+                ui.toggle(PERIODS, value=self.period, on_change=lambda e: self.show(e.value)).props(
+                    "no-caps unelevated toggle-color=primary"
+                ).mark("period")
+            self.content()
+            with ui.expansion("¿Cómo se calcula cada número?", icon="help_outline").classes("w-full text-slate-600"):
+                for line in _DEFINITIONS:
+                    ui.label(line).classes("text-sm")
+        live(self._on_event)
+        ui.timer(REFRESH_SECONDS, self._tick)
+
+    async def show(self, period: Period) -> None:
+        self.period = period
+        await self.reload()
+
+    async def reload(self) -> None:
+        self.dirty = False
+        self.data = await io(_load, self.period)
+        self.content.refresh()
+
+    def _on_event(self, event: realtime.Event) -> None:
+        if event.kind in _RELEVANT:
+            self.dirty = True
+
+    async def _tick(self) -> None:
+        if self.dirty:
+            await self.reload()
+
+    @ui.refreshable_method
+    def content(self) -> None:
+        data = self.data
+        assert data is not None
+        with ui.row().classes("w-full gap-3").mark("kpis"):
+            _kpi("Conversaciones", str(data.conversations), f"{data.new_conversations} nuevas", "kpi-conversations")
+            _kpi("Leads calientes", str(data.hot_leads), f"{data.waiting} esperando", "kpi-hot")
+            _kpi("Tomados", str(data.taken), _share(data.taken, data.hot_leads), "kpi-taken")
+            _kpi("Perdidos (HOT_LOST)", str(data.hot_lost), _share(data.lost, data.hot_leads), "kpi-lost")
+            _kpi(
+                "Respuesta humana (mediana)",
+                format_duration(data.median_response_seconds),
+                f"{len(data.response_seconds)} respuestas",
+                "kpi-response",
+            )
+        with ui.row().classes("w-full gap-4 items-stretch"):
+            with ui.card().classes("grow basis-96"):
+                ui.label("Por hora" if data.period == "today" else "Por día").classes("font-semibold")
+                ui.echart(series_chart(data)).classes("w-full h-64").mark("chart-series")
+            with ui.card().classes("w-80 max-sm:w-full"):
+                ui.label("Leads calientes: ¿quién ganó?").classes("font-semibold")
+                ui.echart(outcome_chart(data)).classes("w-full h-64").mark("chart-outcome")
+        with ui.card().classes("w-full"):
+            ui.label("Por vendedor").classes("font-semibold")
+            if not data.sellers:
+                ui.label("Todavía no hay vendedores.").classes("text-slate-500")
+                return
+            with ui.row().classes("w-full gap-4 items-start"):
+                height = max(160, 44 * len(data.sellers) + 60)
+                ui.echart(sellers_chart(data)).classes("grow basis-96").style(f"height: {height}px").mark(
+                    "chart-sellers"
+                )
+                _seller_table(data)
+
+
+def _kpi(title: str, value: str, caption: str, marker: str) -> None:
+    with ui.card().classes("grow basis-40 gap-0").mark(marker):
+        ui.label(title).classes("text-sm text-slate-500")
+        ui.label(value).classes("text-3xl font-bold text-slate-800").mark(f"{marker}-value")
+        ui.label(caption).classes("text-xs text-slate-500")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}% de los leads" if whole else "sin leads todavía"
+
+
+def _seller_table(data: DashboardStats) -> None:
+    columns = [
+        {"name": "name", "label": "Vendedor", "field": "name", "align": "left"},
+        {"name": "leads_taken", "label": "Leads tomados", "field": "leads_taken"},
+        {"name": "takeovers", "label": "Tomas", "field": "takeovers"},
+        {"name": "messages", "label": "Mensajes", "field": "messages"},
+        {"name": "response", "label": "Respuesta (mediana)", "field": "response"},
+    ]
+    rows = [
+        {
+            "id": s.user_id,
+            "name": s.name,
+            "leads_taken": s.leads_taken,
+            "takeovers": s.takeovers,
+            "messages": s.messages,
+            "response": format_duration(s.median_response_seconds),
+        }
+        for s in data.sellers
+    ]
+    ui.table(columns=columns, rows=rows, row_key="id").props("flat dense").classes("grow basis-96").mark(
+        "seller-table"
+    )
+
+
+_DEFINITIONS = (
+    "Conversaciones: chats en los que el cliente escribió en el período (nuevas: primer contacto en el período).",
+    "Leads calientes: chats que pasaron a HOT en el período. Un HOT_LOST recuperado por un vendedor "
+    "no cuenta de nuevo.",
+    "Tomados / perdidos / esperando: lo primero que le pasó a cada lead caliente — lo tomó una persona, "
+    "se marcó HOT_LOST porque nadie lo tomó a tiempo, o todavía nada.",
+    "HOT_LOST: chats marcados HOT_LOST en el período.",
+    "Respuesta humana: desde el mensaje del cliente que necesitaba a una persona (o desde que el bot pidió "
+    "un vendedor) hasta la primera respuesta de un vendedor o de la app de WhatsApp Business. Mediana de las "
+    "respuestas del período.",
+)
+
+
+@ui.page("/dashboard")
+async def dashboard_page(request: Request) -> None:
+    with frame(request, "Tablero", admin_only=True) as me:
+        if me is None:
+            return
+        await Dashboard().build()
