@@ -27,19 +27,47 @@ from s7.domain.catalog_index import IndexedProduct, SearchIndex
 from s7.domain.models import Product
 
 __all__ = [
-    "CatalogError", "ImportReport", "RejectedRow", "SearchHit", "SearchHits",
-    "import_catalog", "import_path", "invalidate_index", "search",
+    "CatalogError",
+    "ImportReport",
+    "RejectedRow",
+    "SearchHit",
+    "SearchHits",
+    "import_catalog",
+    "import_path",
+    "invalidate_index",
+    "products_by_sku",
+    "search",
 ]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _WRITE_CHUNK = 2000
-_COMPARED = ("name", "brand", "category", "price", "currency", "stock", "popularity", "installments",
-             "description", "attributes", "image_url", "url")
+_COMPARED = (
+    "name",
+    "brand",
+    "category",
+    "price",
+    "currency",
+    "stock",
+    "popularity",
+    "installments",
+    "description",
+    "attributes",
+    "image_url",
+    "url",
+)
 _DEFAULTS: dict[str, Any] = {
-    "brand": None, "category": None, "currency": "ARS", "stock": 0, "popularity": 0, "installments": None,
-    "description": None, "attributes": {}, "image_url": None, "url": None,
+    "brand": None,
+    "category": None,
+    "currency": "ARS",
+    "stock": 0,
+    "popularity": 0,
+    "installments": None,
+    "description": None,
+    "attributes": {},
+    "image_url": None,
+    "url": None,
 }
 
 
@@ -81,8 +109,12 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for the CLI and logs."""
-        parts = [f"{len(self.created)} nuevos", f"{len(self.updated)} actualizados",
-                 f"{len(self.unchanged)} sin cambios", f"{len(self.rejected)} rechazados"]
+        parts = [
+            f"{len(self.created)} nuevos",
+            f"{len(self.updated)} actualizados",
+            f"{len(self.unchanged)} sin cambios",
+            f"{len(self.rejected)} rechazados",
+        ]
         if self.deactivated:
             parts.append(f"{len(self.deactivated)} desactivados")
         return f"{self.filename}: {self.total} filas, " + ", ".join(parts) + f" ({self.seconds:.1f} s)"
@@ -154,8 +186,12 @@ def import_catalog(
         missing = [(sku, p["id"]) for sku, p in existing.items() if p["active"] and sku not in keep]
         for start in range(0, len(missing), _WRITE_CHUNK):
             ids = [product_id for _, product_id in missing[start : start + _WRITE_CHUNK]]
-            session.execute(update(Product).where(Product.id.in_(ids)).values(active=False, updated_at=stamp)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(Product)
+                .where(Product.id.in_(ids))
+                .values(active=False, updated_at=stamp)
+                .execution_options(synchronize_session=False)
+            )
         report.deactivated = [sku for sku, _ in missing]
 
     if writes or report.deactivated:
@@ -229,11 +265,21 @@ class SearchHit:
     @classmethod
     def from_product(cls, product: Product, score: int) -> SearchHit:
         return cls(
-            id=product.id, sku=product.sku, name=product.name, brand=product.brand, category=product.category,
-            price=product.price, currency=product.currency, stock=product.stock,
-            installments=product.installments, popularity=product.popularity,
-            attributes=dict(product.attributes or {}), description=product.description,
-            image_url=product.image_url, url=product.url, score=score,
+            id=product.id,
+            sku=product.sku,
+            name=product.name,
+            brand=product.brand,
+            category=product.category,
+            price=product.price,
+            currency=product.currency,
+            stock=product.stock,
+            installments=product.installments,
+            popularity=product.popularity,
+            attributes=dict(product.attributes or {}),
+            description=product.description,
+            image_url=product.image_url,
+            url=product.url,
+            score=score,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,8 +306,9 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
             wanted.append(ranking.best)
         rows = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_({m.product_id for m in wanted})))}
         if all((p := rows.get(m.product_id)) is not None and p.sku == m.sku and p.active for m in wanted):
-            hits = SearchHits(SearchHit.from_product(rows[m.product_id], round(m.quality * 100))
-                              for m in ranking.matches)
+            hits = SearchHits(
+                SearchHit.from_product(rows[m.product_id], round(m.quality * 100)) for m in ranking.matches
+            )
             if ranking.best is not None:
                 hits.best = SearchHit.from_product(rows[ranking.best.product_id], round(ranking.best.quality * 100))
             return hits
@@ -269,6 +316,14 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
         if attempt == 0:
             invalidate_index()
     return SearchHits()
+
+
+def products_by_sku(session: Session, skus: list[str]) -> dict[str, SearchHit]:
+    """Current data of active products (the bot re-reads what it offered before quoting it)."""
+    if not skus:
+        return {}
+    rows = session.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True)))
+    return {p.sku: SearchHit.from_product(p, 100) for p in rows}
 
 
 # ---- the in-memory index, per database ----------------------------------------------------------
@@ -319,8 +374,16 @@ def _index_for(session: Session) -> SearchIndex:
 def _build_index(session: Session) -> SearchIndex:
     started = time.perf_counter()
     rows = session.execute(
-        select(Product.id, Product.sku, Product.name, Product.brand, Product.category, Product.attributes,
-               Product.stock, Product.popularity).where(Product.active.is_(True))
+        select(
+            Product.id,
+            Product.sku,
+            Product.name,
+            Product.brand,
+            Product.category,
+            Product.attributes,
+            Product.stock,
+            Product.popularity,
+        ).where(Product.active.is_(True))
     )
     index = SearchIndex(IndexedProduct(*row) for row in rows)
     log.info("search index: %d products in %.2f s", len(index), time.perf_counter() - started)

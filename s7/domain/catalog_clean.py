@@ -18,22 +18,53 @@ from typing import Any
 from s7.domain.text_es import plain
 
 FIELDS = (
-    "sku", "name", "brand", "category", "price", "currency", "stock", "popularity",
-    "installments", "description", "attributes", "image_url", "url",
+    "sku",
+    "name",
+    "brand",
+    "category",
+    "price",
+    "currency",
+    "stock",
+    "popularity",
+    "installments",
+    "description",
+    "attributes",
+    "image_url",
+    "url",
 )
 REQUIRED = ("sku", "name", "price")
 # Spreadsheets exported by Spanish-speaking stores often keep Spanish headers.
 ALIASES = {
-    "codigo": "sku", "cod": "sku", "nombre": "name", "titulo": "name", "title": "name", "producto": "name",
-    "marca": "brand", "categoria": "category", "rubro": "category", "precio": "price", "moneda": "currency",
-    "existencias": "stock", "cantidad": "stock", "popularidad": "popularity", "ventas": "popularity",
-    "cuotas": "installments", "descripcion": "description", "atributos": "attributes",
-    "imagen": "image_url", "image": "image_url", "foto": "image_url", "link": "url", "enlace": "url",
+    "codigo": "sku",
+    "cod": "sku",
+    "nombre": "name",
+    "titulo": "name",
+    "title": "name",
+    "producto": "name",
+    "marca": "brand",
+    "categoria": "category",
+    "rubro": "category",
+    "precio": "price",
+    "moneda": "currency",
+    "existencias": "stock",
+    "cantidad": "stock",
+    "popularidad": "popularity",
+    "ventas": "popularity",
+    "cuotas": "installments",
+    "descripcion": "description",
+    "atributos": "attributes",
+    "imagen": "image_url",
+    "image": "image_url",
+    "foto": "image_url",
+    "link": "url",
+    "enlace": "url",
 }
 MAX_LENGTHS = {"sku": 120, "name": 300, "brand": 120, "category": 120, "image_url": 1000, "url": 1000}
 MAX_PRICE = Decimal("999999999999.99")  # Numeric(14, 2)
 
 _TAG = re.compile(r"<[^>]*>")
+# Inline tags sit inside words and sentences ("de <i>aire</i>."): removed without a space.
+_INLINE_TAG = re.compile(r"</?(b|i|u|em|strong|span|a|small|sup|sub|font|mark)\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"))
@@ -103,11 +134,16 @@ def _json_records(text: str) -> list[tuple[int, Any]]:
 
 
 def _csv_records(text: str) -> list[tuple[int, Any]]:
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample.splitlines()[0] if sample else sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    # Excel in Spanish saves with ";". Only the delimiter is guessed (from the header): the
+    # sniffer's guesses about quoting break JSON cells like "{""color"": ""negro""}".
+    delimiter = max(",;\t|", key=first_line.count)
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    dialect = Dialect
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         header = next(reader)
@@ -196,6 +232,7 @@ def strip_html(text: str) -> str:
     if "<" in text:
         text = _SCRIPT.sub(" ", text)
         text = _BLOCK_TAG.sub("\n", text)
+        text = _INLINE_TAG.sub("", text)
         text = _TAG.sub(" ", text)
     return html.unescape(text).translate(_INVISIBLE)
 
@@ -326,8 +363,11 @@ def clean_stock(value: Any) -> int:
 
 
 def clean_popularity(value: Any) -> int:
+    # A rating like 4.6 or "87,6" still orders products: round it rather than reject the row.
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+[.,]\d+\s*", value):
+        value = float(value.replace(",", "."))
     if isinstance(value, float):
-        return max(round(value), 0)  # a rating like 4.6 still orders products
+        return max(round(value), 0)
     return max(_integer(value, what="un número") or 0, 0)
 
 

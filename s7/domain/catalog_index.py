@@ -167,8 +167,9 @@ class SearchIndex:
         primary: dict[str, list[int]] = defaultdict(list)
         secondary: dict[str, list[int]] = defaultdict(list)
         for position, product in enumerate(ordered):
-            main_words = {fold_word(w) for text in (product.name, product.brand, product.category) if text
-                          for w in words(text)}
+            main_words = {
+                fold_word(w) for text in (product.name, product.brand, product.category) if text for w in words(text)
+            }
             for word in main_words:
                 primary[word].append(position)
             for word in {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)} - main_words:
@@ -187,13 +188,18 @@ class SearchIndex:
     def rank(self, query: str, *, limit: int = 3, in_stock_only: bool = False) -> Ranking:
         if limit <= 0 or not self._ids:
             return Ranking([], None)
+        ranking = self._rank_words(query, limit, in_stock_only)
+        # A seller pasting a SKU gets that product first (the words may also match others).
         sku_position = self._by_sku.get(query.strip().upper())
         if sku_position is not None:
-            match = self._match(sku_position, 1.0)
-            if in_stock_only and not match.in_stock:
-                return Ranking([], match)
-            return Ranking([match], match)
+            exact = self._match(sku_position, 1.0)
+            others = [m for m in ranking.matches if m.sku != exact.sku]
+            if in_stock_only and not exact.in_stock:
+                return Ranking(others, exact)
+            return Ranking([exact, *others][:limit], exact)
+        return ranking
 
+    def _rank_words(self, query: str, limit: int, in_stock_only: bool) -> Ranking:
         terms = self.terms(query)
         if not terms:
             return Ranking([], None)
@@ -263,8 +269,9 @@ class SearchIndex:
             if key in seen:
                 continue
             seen.add(key)
-            # Sizes and model numbers ("42", "5") narrow a search but should not carry it alone.
-            weight = 0.5 if word.isdigit() or len(word) <= 2 else 1.0
+            # Sizes and model numbers ("42", "5") narrow a search but should not carry it alone;
+            # two-letter scraps ("ps", "xl") even less.
+            weight = 0.75 if word.isdigit() else 0.5 if len(word) <= 2 else 1.0
             terms.append(_Term(tuple(sorted(alternatives.items())), weight))
         return terms[:_MAX_TERMS]
 
@@ -289,8 +296,12 @@ class SearchIndex:
                     offer(word, worth * (_PREFIX_LONG if len(spelling) / len(word) >= 0.6 else _PREFIX_SHORT))
             if len(spelling) >= 4:
                 for word, score, _ in process.extract(
-                    spelling, self._typo_vocabulary, scorer=fuzz.ratio, processor=None,
-                    score_cutoff=_typo_cutoff(len(spelling)), limit=25,
+                    spelling,
+                    self._typo_vocabulary,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    score_cutoff=_typo_cutoff(len(spelling)),
+                    limit=25,
                 ):
                     offer(word, worth * _TYPO_SCALE * score / 100.0)
         return grades
@@ -316,7 +327,7 @@ class SearchIndex:
         return out, covered
 
     def _glued_words(self, term: _Term, levels: dict[float, int]) -> None:
-        """"airmax" when the catalog says "Air Max": products holding both halves match."""
+        """ "airmax" when the catalog says "Air Max": products holding both halves match."""
         for spelling, _ in term.alternatives:
             for cut in range(2, len(spelling) - 1):
                 left, right = fold_word(spelling[:cut]), fold_word(spelling[cut:])

@@ -1,0 +1,180 @@
+"""Search: the user's ranking (in stock → match → popularity), typos, synonyms, no weak matches."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from s7.config import Settings
+from s7.db import session_scope
+from s7.domain import catalog
+from s7.domain.catalog_index import IndexedProduct, SearchIndex
+from s7.domain.models import Product
+
+P = IndexedProduct
+SHOP = [
+    P(1, "AM90-BL", "Zapatillas Nike Air Max 90 Blanco", "Nike", "Zapatillas", {"talles": ["40", "42"]}, 4, 80),
+    P(2, "AM90-NG", "Zapatillas Nike Air Max 90 Negro", "Nike", "Zapatillas", {"talles": ["41"]}, 0, 99),
+    P(3, "REV6", "Zapatillas Nike Revolution 6", "Nike", "Zapatillas", {"talles": ["42"]}, 9, 30),
+    P(4, "FORUM", "Zapatillas Adidas Forum Low", "Adidas", "Zapatillas", {"talles": ["40"]}, 5, 70),
+    P(5, "PS5", "Consola PlayStation 5 Slim", "Sony", "Consolas", {}, 2, 95),
+    P(6, "PS4", "Consola PlayStation 4 Slim", "Sony", "Consolas", {}, 3, 60),
+    P(7, "A55", "Celular Samsung Galaxy A55 256GB", "Samsung", "Celulares", {"color": "lila"}, 3, 85),
+    P(8, "MOTO", "Celular Motorola Moto G54", "Motorola", "Celulares", {}, 8, 40),
+    P(9, "HOOD", "Hoodie Oversize Sector 7", "Sector 7", "Buzos", {"talles": ["M", "L"]}, 4, 20),
+    P(10, "BUZO", "Buzo Canguro Liso", "Sector 7", "Buzos", {}, 4, 90),
+    P(11, "PANT", "Pantalón Adidas Tiro", "Adidas", "Pantalones", {}, 6, 50),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex(SHOP)
+
+
+def skus(index: SearchIndex, query: str, **options: object) -> list[str]:
+    return [m.sku for m in index.rank(query, limit=10, **options).matches]  # type: ignore[arg-type]
+
+
+def test_in_stock_comes_before_a_better_match_out_of_stock(index: SearchIndex) -> None:
+    # The black Air Max matches every word but has none; the white one matches 4 of 5.
+    ranked = skus(index, "air max 90 negro")
+    assert ranked[0] == "AM90-BL"
+    assert ranked[-1] == "AM90-NG"
+
+
+def test_match_quality_comes_before_popularity(index: SearchIndex) -> None:
+    # Revolution is less popular than the Air Max but it is what was asked for.
+    assert skus(index, "nike revolution")[0] == "REV6"
+
+
+def test_popularity_breaks_ties_between_equal_matches(index: SearchIndex) -> None:
+    assert skus(index, "zapatillas") == ["AM90-BL", "FORUM", "REV6", "AM90-NG"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("zapatiyas adidas", "FORUM"),  # y for ll
+        ("sapatillas adidas", "FORUM"),  # s for z
+        ("zapatilas adidas", "FORUM"),  # a letter missing
+        ("ADIDAS FÓRUM", "FORUM"),  # case and accents
+        ("samsumg galaxy", "A55"),  # a real typo
+        ("pantalon", "PANT"),  # no accent
+        ("pantalones adidas", "PANT"),  # plural
+        ("celulares motorola", "MOTO"),
+        ("airmax blanco", "AM90-BL"),  # words glued together
+    ],
+)
+def test_typos_accents_and_plurals_still_find_the_product(index: SearchIndex, query: str, expected: str) -> None:
+    assert skus(index, query)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("play 5", "PS5"), ("ps5", "PS5"), ("celu samsung", "A55"), ("buzo oversize", "HOOD"), ("hoodie liso", "BUZO")],
+)
+def test_synonyms_from_the_data_file(index: SearchIndex, query: str, expected: str) -> None:
+    assert skus(index, query)[0] == expected
+
+
+def test_a_word_itself_ranks_above_its_synonym(index: SearchIndex) -> None:
+    assert skus(index, "hoodie")[:2] == ["HOOD", "BUZO"]
+    assert skus(index, "buzo")[:2] == ["BUZO", "HOOD"]  # both say buzo (hoodie ≡ buzo): popularity
+
+
+@pytest.mark.parametrize("query", ["heladera", "zapatillas puma", "iphone", "qwerty asdf", "", "   ", "de la"])
+def test_weak_or_no_matches_are_not_offered(index: SearchIndex, query: str) -> None:
+    assert skus(index, query) == []
+
+
+def test_a_model_number_does_not_drag_in_other_models(index: SearchIndex) -> None:
+    assert skus(index, "playstation 5") == ["PS5"]
+
+
+def test_attributes_are_searched_below_the_name(index: SearchIndex) -> None:
+    assert skus(index, "samsung lila") == ["A55"]
+    assert skus(index, "zapatillas talle 42")[:2] == ["AM90-BL", "REV6"]
+
+
+def test_in_stock_only_leaves_out_what_cannot_be_sold(index: SearchIndex) -> None:
+    assert "AM90-NG" not in skus(index, "air max", in_stock_only=True)
+
+
+def test_best_is_the_closest_match_whatever_its_stock(index: SearchIndex) -> None:
+    ranking = index.rank("air max 90 negro", limit=3)
+    assert ranking.best is not None and ranking.best.sku == "AM90-NG" and not ranking.best.in_stock
+    assert ranking.matches[0].sku == "AM90-BL"
+
+
+def test_limit_is_respected(index: SearchIndex) -> None:
+    assert len(index.rank("zapatillas", limit=2).matches) == 2
+
+
+def test_an_exact_sku_comes_first_then_the_word_matches(index: SearchIndex) -> None:
+    assert skus(index, "am90-ng") == ["AM90-NG"]
+    assert skus(index, "buzo") == ["BUZO", "HOOD"]  # "BUZO" is also a SKU
+    assert skus(index, "am90-ng", in_stock_only=True) == []
+
+
+def test_synonyms_are_editable_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from s7.domain.catalog_index import DATA_DIR, load_settings
+
+    for name in ("search.json", "synonyms.json"):
+        (tmp_path / name).write_text((DATA_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    synonyms = json.loads((tmp_path / "synonyms.json").read_text(encoding="utf-8"))
+    synonyms["replace"]["compu gamer"] = "playstation"
+    (tmp_path / "synonyms.json").write_text(json.dumps(synonyms), encoding="utf-8")
+    custom = SearchIndex(SHOP, load_settings(tmp_path))
+    assert [m.sku for m in custom.rank("compu gamer", limit=1).matches] == ["PS5"]
+
+
+# ---- through the database: the one function the bot, the API and the panel call -------------
+def _import(products: list[dict[str, object]]) -> None:
+    with session_scope() as session:
+        catalog.import_catalog(session, json.dumps({"products": products}).encode(), "c.json")
+
+
+def test_search_returns_current_product_data_with_a_score(any_db: Settings) -> None:
+    _import(
+        [
+            {"sku": "PS5", "name": "Consola PlayStation 5", "price": "$ 999.999", "stock": 2, "installments": 12},
+            {"sku": "PS4", "name": "Consola PlayStation 4", "price": 599999, "stock": 0},
+        ]
+    )
+    with session_scope() as session:
+        hits = catalog.search(session, "play 5")
+    assert [(h.sku, h.score, h.in_stock, h.installments, str(h.price)) for h in hits] == [
+        ("PS5", 100, True, 12, "999999.00")
+    ]
+    assert hits.best is not None and hits.best.sku == "PS5"
+    assert hits[0].to_dict()["price"] == 999999.0
+
+
+def test_an_import_refreshes_the_index(any_db: Settings) -> None:
+    _import([{"sku": "A", "name": "Parlante JBL Flip 6", "price": 1000, "stock": 0}])
+    with session_scope() as session:
+        assert [h.in_stock for h in catalog.search(session, "parlante")] == [False]
+    _import(
+        [
+            {"sku": "A", "name": "Parlante JBL Flip 6", "price": 1000, "stock": 3},
+            {"sku": "B", "name": "Parlante JBL Go 3", "price": 500, "stock": 1},
+        ]
+    )
+    with session_scope() as session:
+        assert [(h.sku, h.stock) for h in catalog.search(session, "parlante jbl")] == [("A", 3), ("B", 1)]
+        assert [h.sku for h in catalog.search(session, "parlante", in_stock_only=True, limit=1)] == ["A"]
+
+
+def test_a_stale_index_is_noticed_and_rebuilt(any_db: Settings) -> None:
+    _import([{"sku": "A", "name": "Mochila Jansport", "price": 1000, "stock": 3}])
+    with session_scope() as session:
+        assert len(catalog.search(session, "mochila")) == 1
+        # Another process removed and re-created rows behind this process's back.
+        session.execute(Product.__table__.delete())
+        session.add(Product(sku="B", name="Mochila Head", price=2000, stock=1))
+    with session_scope() as session:
+        assert [h.sku for h in catalog.search(session, "mochila")] == ["B"]
+        assert session.scalar(select(Product.sku)) == "B"
