@@ -1,0 +1,306 @@
+"""The durable sender: outbox rows → Graph API (or the sandbox), in order, within rate limits.
+
+- Strict order per chat: a row is claimed only when no earlier row of its conversation is still
+  pending or sending, so item N+1 never leaves before N is sent or has definitively failed.
+- Claimed with FOR UPDATE SKIP LOCKED and leased (state `sending`, lease in `next_attempt_at`):
+  several senders share the work, and a sender that dies mid-send gives its rows back when the
+  lease expires (that send may then go out twice: at-least-once is the price of not losing it).
+- Retries with exponential backoff and jitter on network errors, timeouts, 5xx, 429/130429/4,
+  131000 and the per-customer pair limit 131056; permanent refusals (131047, 131026, 100…)
+  fail the message at once with Meta's reason, which sellers see on the message.
+- A token bucket keeps this process under WHATSAPP_MESSAGES_PER_SECOND (80 by default; set 20
+  for a coexistence number); a throttling answer pauses it for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from s7.clock import now
+from s7.config import get_settings
+from s7.db import is_postgres, session_scope, skip_locked
+from s7.domain import messages
+from s7.domain.models import OutboxItem
+from s7.whatsapp.graph import GraphClient, SendError, SendResult, Transport
+from s7.whatsapp.wakeup import BackgroundLoop
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10  # ≈ 15 minutes of backoff before a message is declared failed
+RECEIPT_MAX_ATTEMPTS = 3  # read receipts / typing are worthless late; they must not block replies long
+BASE_DELAY = 1.0
+MAX_DELAY = 300.0
+LEASE = timedelta(minutes=2)  # far above the HTTP timeout: a live sender never loses its lease
+TYPING_TTL = timedelta(seconds=20)  # WhatsApp hides the indicator after 25 s anyway
+BATCH = 32
+CONCURRENCY = 16
+POLL_SECONDS = 1.0
+MESSAGE_KINDS = ("text", "buttons", "list")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    conversation_id: int
+    message_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class RateLimiter:
+    """Token bucket (real time: throughput is about wall-clock seconds, not the domain clock)."""
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate_per_second
+        self.capacity = burst if burst is not None else max(1.0, rate_per_second)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Meta said the number is over its throughput: nobody sends for a while."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                current = self._clock()
+                if current < self._paused_until:
+                    await self._sleep(self._paused_until - current)
+                    continue
+                self._tokens = min(self.capacity, self._tokens + (current - self._last) * self.rate)
+                self._last = current
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await self._sleep((1 - self._tokens) / self.rate)
+
+
+def backoff(attempts: int, error: SendError, rng: random.Random) -> float:
+    """Seconds before the next try: exponential with jitter ("equal jitter": half fixed, half
+    random) so a burst of failures does not come back as a burst. The pair limit follows Meta's
+    advice (4^n seconds)."""
+    delay = 4.0**attempts if error.pair_limited else BASE_DELAY * 2 ** (attempts - 1)
+    delay = min(MAX_DELAY, delay)
+    return delay / 2 + rng.random() * delay / 2
+
+
+# ---- database steps (synchronous; run them in a thread) ------------------------------------
+def claim_due(limit: int = BATCH) -> list[Claimed]:
+    """Lease the next row of each conversation whose turn it is."""
+    at = now()
+    with session_scope() as session:
+        _release_expired_leases(session, at)
+        earlier = aliased(OutboxItem)
+        blocked = exists().where(
+            earlier.conversation_id == OutboxItem.conversation_id,
+            earlier.id < OutboxItem.id,
+            earlier.state.in_(("pending", "sending")),
+        )
+        statement = (
+            select(OutboxItem)
+            .where(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= at, ~blocked)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+        if is_postgres(session):
+            statement = statement.with_for_update(skip_locked=True, of=OutboxItem)
+        else:
+            statement = skip_locked(statement, session)
+        claimed = []
+        for item in session.scalars(statement):
+            item.state = "sending"
+            item.attempts += 1
+            item.next_attempt_at = at + LEASE
+            claimed.append(
+                Claimed(
+                    item.id,
+                    item.conversation_id,
+                    item.message_id,
+                    item.kind,
+                    dict(item.payload),
+                    item.attempts,
+                    item.created_at,
+                )
+            )
+        return claimed
+
+
+def _release_expired_leases(session: Session, at: datetime) -> None:
+    released = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.state == "sending", OutboxItem.next_attempt_at <= at)
+        .values(state="pending", next_attempt_at=at, last_error="a sender stopped mid-send; retried")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if released:
+        log.warning("took back %d outbox rows from a sender that stopped mid-send", released)
+
+
+def record_success(item: Claimed, result: SendResult) -> None:
+    with session_scope() as session:
+        row = session.get(OutboxItem, item.id, with_for_update=is_postgres(session))
+        if row is None:
+            return
+        row.state, row.sent_at, row.last_error = "sent", now(), None
+        row.next_attempt_at = now()
+        if item.message_id is not None and result.wamid:
+            messages.mark_sent(session, item.message_id, result.wamid)
+
+
+def record_failure(item: Claimed, error: SendError, *, retry_in: float | None) -> None:
+    """`retry_in=None`: give up (the message shows Meta's reason); else back off that long."""
+    with session_scope() as session:
+        row = session.get(OutboxItem, item.id, with_for_update=is_postgres(session))
+        if row is None:
+            return
+        row.last_error = error.reason[:2000]
+        if retry_in is not None:
+            row.state = "pending"
+            row.next_attempt_at = now() + timedelta(seconds=retry_in)
+            return
+        row.state = "failed"
+        row.next_attempt_at = now()
+        if item.message_id is not None:
+            reason = error.reason
+            if error.retryable:
+                reason = f"No se pudo enviar tras {item.attempts} intentos: {reason}"
+            messages.mark_failed(session, item.message_id, reason)
+
+
+# ---- the sender ----------------------------------------------------------------------------
+class Sender:
+    """One process's sender. `run_once()` is a full round (claim, send concurrently, record)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+        batch: int = BATCH,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.transport = transport
+        self.limiter = limiter or RateLimiter(get_settings().WHATSAPP_MESSAGES_PER_SECOND)
+        self.rng = rng or random.Random()
+        self.batch = batch
+        self._semaphore = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        claimed = await asyncio.to_thread(claim_due, self.batch)
+        if claimed:
+            await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Rounds until nothing is due now (tests, the CLI). Returns rows handled."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def _deliver(self, item: Claimed) -> None:
+        if item.kind == "typing" and now() - item.created_at > TYPING_TTL:
+            error = SendError("Indicador de escritura vencido: no se envió", retryable=False)
+            await asyncio.to_thread(record_failure, item, error, retry_in=None)
+            return
+        callback = f"s7:{item.message_id}" if item.message_id is not None else None
+        async with self._semaphore:
+            await self.limiter.acquire()
+            try:
+                result = await self.transport.send(item.kind, item.payload, callback_data=callback)
+            except SendError as exc:
+                error = exc
+            except Exception as exc:  # a bug or an unexpected library error: retry, do not lose
+                log.exception("outbox row %s: unexpected error while sending", item.id)
+                error = SendError(f"Error inesperado al enviar ({type(exc).__name__})", retryable=True)
+            else:
+                await asyncio.to_thread(record_success, item, result)
+                return
+        await asyncio.to_thread(record_failure, item, error, retry_in=self._retry_in(item, error))
+
+    def _retry_in(self, item: Claimed, error: SendError) -> float | None:
+        limit = MAX_ATTEMPTS if item.kind in MESSAGE_KINDS else RECEIPT_MAX_ATTEMPTS
+        if not error.retryable or item.attempts >= limit:
+            log.warning("outbox row %s (%s) failed for good: %s", item.id, item.kind, error.reason)
+            return None
+        delay = backoff(item.attempts, error, self.rng)
+        if error.throttled:
+            self.limiter.pause(delay)
+        log.info("outbox row %s: %s; retry %d in %.1f s", item.id, error.reason, item.attempts, delay)
+        return delay
+
+
+def default_transport() -> Transport:
+    """The Graph API with a token; the local sandbox without one (nothing leaves the machine)."""
+    settings = get_settings()
+    if settings.sandbox:
+        from s7.whatsapp.sandbox import SandboxTransport
+
+        return SandboxTransport()
+    return GraphClient(settings.graph_messages_url, settings.WHATSAPP_TOKEN)
+
+
+# ---- running in the app --------------------------------------------------------------------
+_sender: Sender | None = None
+_unsubscribe: Callable[[], None] | None = None
+
+
+async def _work() -> int:
+    assert _sender is not None
+    return await _sender.run_once()
+
+
+_loop = BackgroundLoop("outbox-sender", _work, poll_seconds=POLL_SECONDS, channel=messages.OUTBOX_CHANNEL)
+
+
+def start(transport: Transport | None = None) -> None:
+    """Start sending from this process (app startup, `s7 worker`); call it on the running loop."""
+    global _sender, _unsubscribe
+    if _loop.running:
+        return
+    _sender = Sender(transport or default_transport())
+    _unsubscribe = messages.on_outbox_committed(_loop.wake)
+    _loop.start()
+
+
+async def stop() -> None:
+    """Finish the round in hand, close the HTTP client. Unsent rows stay pending."""
+    global _sender, _unsubscribe
+    if _unsubscribe is not None:
+        _unsubscribe()
+        _unsubscribe = None
+    await _loop.stop()
+    if _sender is not None:
+        await _sender.transport.aclose()
+        _sender = None
+
+
+def wake() -> None:
+    _loop.wake()

@@ -1,0 +1,172 @@
+"""`GET /webhook` (Meta's verification) and `POST /webhook`: verify → persist → 200.
+
+The POST path does no bot or Graph work: it checks size, signature and JSON, stores the raw body
+as a `WebhookEvent` (a repeated body is recognised by its SHA-256 and not queued twice) and wakes
+the processor. 200 only once the row is committed; if the database fails Meta gets a 5xx and
+retries, so nothing acknowledged is ever lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from starlette.concurrency import run_in_threadpool
+
+from s7.clock import now
+from s7.config import Settings, get_settings
+from s7.db import is_postgres, session_scope
+from s7.domain.models import WebhookEvent
+from s7.whatsapp import signature, updates
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["webhook"])
+WEBHOOK_CHANNEL = "s7_webhook"  # NOTIFY channel: processors in other processes wake at once
+_HEADER = b"x-hub-signature-256"
+
+# Who to wake after a new event is stored (the in-process processor registers itself).
+_on_stored: list[Callable[[], None]] = []
+
+
+def on_event_stored(callback: Callable[[], None]) -> Callable[[], None]:
+    """Register a (thread-safe) callback run after each newly stored event; returns its remover."""
+    _on_stored.append(callback)
+
+    def remove() -> None:
+        if callback in _on_stored:
+            _on_stored.remove(callback)
+
+    return remove
+
+
+def notify_stored() -> None:
+    for callback in list(_on_stored):
+        try:
+            callback()
+        except Exception:
+            log.exception("webhook stored-event callback failed")
+
+
+def _text(body: str, status: int) -> Response:
+    return Response(body, status_code=status, media_type="text/plain")
+
+
+@router.get("/webhook", include_in_schema=False)
+async def verify_subscription(request: Request) -> Response:
+    """Meta's handshake: echo `hub.challenge` byte for byte when our verify token matches."""
+    params = request.query_params
+    expected = get_settings().META_VERIFY_TOKEN
+    given = params.get("hub.verify_token", "")
+    if (
+        expected
+        and params.get("hub.mode") == "subscribe"
+        and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    ):
+        return _text(params.get("hub.challenge", ""), 200)
+    return _text("Forbidden", 403)
+
+
+@router.post("/webhook", include_in_schema=False)
+async def receive(request: Request) -> Response:
+    settings = get_settings()
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _text("Payload Too Large", 413)
+    body = await _read_body(request, limit)
+    if body is None:
+        return _text("Payload Too Large", 413)
+
+    header = next((v for k, v in request.scope["headers"] if k.lower() == _HEADER), None)
+    verdict, signature_ok = _signature(settings, body, header)
+    if verdict is not None:
+        return verdict
+
+    try:
+        # UTF-8 explicitly: json.loads(bytes) would also take UTF-16/32, which Meta never sends
+        # and which we could not store as text.
+        document = json.loads(body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return _text("Bad Request: body is not UTF-8 JSON", 400)
+    if not updates.is_whatsapp_body(document):
+        # Well-formed but not a WhatsApp Business webhook: a 200 so Meta does not retry it forever.
+        log.info("ignored a webhook that is not a whatsapp_business_account body")
+        return _text("ignored", 200)
+
+    try:
+        event_id = await run_in_threadpool(store_event, body, signature_ok=signature_ok)
+    except Exception:
+        log.exception("could not store a webhook; answering 503 so Meta retries it")
+        return _text("Service Unavailable", 503)
+    if event_id is not None:
+        notify_stored()
+    return _text("OK", 200)
+
+
+def _signature(settings: Settings, body: bytes, header: bytes | None) -> tuple[Response | None, bool]:
+    """(error response or None, signature_ok). Never logs the secret or the header value."""
+    secret = settings.META_APP_SECRET
+    if not secret:
+        # Only reachable in the sandbox or with WEBHOOK_SIGNATURE_MODE=optional (config enforces it).
+        return None, False
+    verdict = signature.check(secret, body, header)
+    if verdict is signature.Verdict.VALID:
+        return None, True
+    if settings.WEBHOOK_SIGNATURE_MODE == "optional":
+        log.warning("webhook signature %s; accepted because WEBHOOK_SIGNATURE_MODE=optional", verdict.value)
+        return None, False
+    if verdict is signature.Verdict.MISSING:
+        return _text("Unauthorized: missing X-Hub-Signature-256", 401), False
+    log.warning("webhook rejected: bad X-Hub-Signature-256")
+    return _text("Forbidden: bad signature", 403), False
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None past `limit` (read in chunks: a lying Content-Length cannot make us
+    buffer gigabytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def store_event(body: bytes, *, signature_ok: bool = True) -> int | None:
+    """Persist a raw webhook body; returns its id, or None if this exact body was stored before.
+
+    Synchronous (call it off the event loop). On Postgres the insert also NOTIFYs processors in
+    other processes; NOTIFY is transactional, so they hear it only once the row is committed.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    values = {
+        "body_sha256": digest,
+        "body": body.decode("utf-8"),
+        "signature_ok": signature_ok,
+        "state": "pending",
+        "attempts": 0,
+        "received_at": now(),
+    }
+    with session_scope() as session:
+        postgres = is_postgres(session)
+        insert = pg_insert if postgres else sqlite_insert
+        statement = (
+            insert(WebhookEvent)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["body_sha256"])
+            .returning(WebhookEvent.id)
+        )
+        event_id = session.scalar(statement)
+        if event_id is not None and postgres:
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WEBHOOK_CHANNEL})
+    return event_id
