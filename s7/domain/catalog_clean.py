@@ -13,6 +13,7 @@ import io
 import json
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from s7.domain.text_es import plain
@@ -168,6 +169,7 @@ def _csv_records(text: str) -> list[tuple[int, Any]]:
     return records
 
 
+@lru_cache(maxsize=1024)  # every row repeats the same few keys
 def canonical_key(key: Any) -> str:
     """ "Image URL" → image_url, "Precio" → price; unknown columns come back as they are."""
     name = plain(str(key)).replace(" ", "_")
