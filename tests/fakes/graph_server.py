@@ -1,0 +1,188 @@
+"""A fake Graph API over real HTTP on 127.0.0.1 (random port), scriptable per request.
+
+    with FakeGraph(token="t") as graph:
+        graph.script(Reply.server_error(), Reply.rate_limited(), Reply.ok())
+        ... GraphClient(graph.messages_url, "t") ...
+        assert [r.json["to"] for r in graph.requests] == [...]
+
+Unscripted requests answer like Meta: `{"messages": [{"id": "wamid.fake..."}]}` for sends,
+`{"success": true}` for mark-as-read / typing. A wrong bearer token gets Meta's 190 error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: dict[str, Any] | None = None  # None: Meta's success answer
+    hang: float = 0.0  # seconds to sit on the request before answering (a timeout test)
+
+    @classmethod
+    def ok(cls, wamid: str | None = None) -> Reply:
+        return cls(200, {"messaging_product": "whatsapp", "messages": [{"id": wamid}]} if wamid else None)
+
+    @classmethod
+    def meta_error(cls, status: int, code: int, message: str, details: str = "") -> Reply:
+        error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf"}
+        if details:
+            error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+        return cls(status, {"error": error})
+
+    @classmethod
+    def server_error(cls) -> Reply:
+        return cls.meta_error(500, 1, "An unknown error occurred")
+
+    @classmethod
+    def too_many_calls(cls) -> Reply:
+        return cls.meta_error(429, 4, "(#4) Application request limit reached")
+
+    @classmethod
+    def rate_limited(cls) -> Reply:
+        return cls.meta_error(
+            400,
+            130429,
+            "(#130429) Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        )
+
+    @classmethod
+    def pair_limited(cls) -> Reply:
+        return cls.meta_error(
+            400,
+            131056,
+            "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+            "Message failed to send because there were too many messages sent from this phone number "
+            "to the same phone number in a short period of time.",
+        )
+
+    @classmethod
+    def outside_window(cls) -> Reply:
+        return cls.meta_error(
+            400,
+            131047,
+            "(#131047) Re-engagement message",
+            "Message failed to send because more than 24 hours have passed since the customer last "
+            "replied to this number.",
+        )
+
+    @classmethod
+    def undeliverable(cls) -> Reply:
+        return cls.meta_error(400, 131026, "(#131026) Message Undeliverable")
+
+    @classmethod
+    def hanging(cls, seconds: float = 5.0) -> Reply:
+        return cls(hang=seconds)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    json: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeGraph:
+    def __init__(self, token: str = "test-token", version: str = "v23.0", phone_number_id: str = "106540352242922"):
+        self.token = token
+        self.version = version
+        self.phone_number_id = phone_number_id
+        self.requests: list[Recorded] = []
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._release = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> FakeGraph:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()  # hanging handlers answer now
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.base_url}/{self.version}/{self.phone_number_id}/messages"
+
+    # ---- scripting ------------------------------------------------------------------------
+    def script(self, *replies: Reply) -> None:
+        """Answer the next requests with these, in order; then succeed again."""
+        with self._lock:
+            self._script.extend(replies)
+
+    def sends(self) -> list[dict[str, Any]]:
+        """The bodies of message sends (not read receipts), in arrival order."""
+        return [r.json for r in self.requests if r.json.get("type")]
+
+    def _next(self) -> Reply | None:
+        with self._lock:
+            return self._script.popleft() if self._script else None
+
+    def _success(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("status") == "read":
+            return {"success": True}
+        to = str(body.get("to") or body.get("recipient") or "")
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+            "messages": [{"id": f"wamid.fake.{next(self._ids):06d}"}],
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {"_unparsed": raw.decode("utf-8", "replace")}
+                with fake._lock:
+                    fake.requests.append(Recorded(self.path, dict(self.headers), body))
+                reply = fake._next()
+                if self.headers.get("authorization") != f"Bearer {fake.token}":
+                    reply = Reply.meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+                elif self.path != f"/{fake.version}/{fake.phone_number_id}/messages":
+                    reply = Reply.meta_error(400, 100, f"Unknown path {self.path}")
+                reply = reply or Reply()
+                if reply.hang:
+                    fake._release.wait(reply.hang)
+                payload = json.dumps(reply.body if reply.body is not None else fake._success(body)).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up (timeout): nothing to answer
+                    pass
+
+        return Handler
