@@ -18,48 +18,21 @@ from typing import Any
 
 from s7.domain.text_es import plain
 
+# fmt: off
 FIELDS = (
-    "sku",
-    "name",
-    "brand",
-    "category",
-    "price",
-    "currency",
-    "stock",
-    "popularity",
-    "installments",
-    "description",
-    "attributes",
-    "image_url",
-    "url",
+    "sku", "name", "brand", "category", "price", "currency", "stock", "popularity",
+    "installments", "description", "attributes", "image_url", "url",
 )
 REQUIRED = ("sku", "name", "price")
 # Spreadsheets exported by Spanish-speaking stores often keep Spanish headers.
 ALIASES = {
-    "codigo": "sku",
-    "cod": "sku",
-    "nombre": "name",
-    "titulo": "name",
-    "title": "name",
-    "producto": "name",
-    "marca": "brand",
-    "categoria": "category",
-    "rubro": "category",
-    "precio": "price",
-    "moneda": "currency",
-    "existencias": "stock",
-    "cantidad": "stock",
-    "popularidad": "popularity",
-    "ventas": "popularity",
-    "cuotas": "installments",
-    "descripcion": "description",
-    "atributos": "attributes",
-    "imagen": "image_url",
-    "image": "image_url",
-    "foto": "image_url",
-    "link": "url",
-    "enlace": "url",
+    "codigo": "sku", "cod": "sku", "nombre": "name", "titulo": "name", "title": "name", "producto": "name",
+    "marca": "brand", "categoria": "category", "rubro": "category", "precio": "price", "moneda": "currency",
+    "existencias": "stock", "cantidad": "stock", "popularidad": "popularity", "ventas": "popularity",
+    "cuotas": "installments", "descripcion": "description", "atributos": "attributes",
+    "imagen": "image_url", "image": "image_url", "foto": "image_url", "link": "url", "enlace": "url",
 }
+# fmt: on
 MAX_LENGTHS = {"sku": 120, "name": 300, "brand": 120, "category": 120, "image_url": 1000, "url": 1000}
 MAX_PRICE = Decimal("999999999999.99")  # Numeric(14, 2)
 
