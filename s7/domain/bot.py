@@ -26,7 +26,7 @@ from s7.domain.bot_understand import PRODUCT_TOPICS, Understood, understand
 from s7.domain.catalog import SearchHit, SearchHits
 from s7.domain.catalog_index import load_settings
 from s7.domain.models import Conversation, Message
-from s7.domain.text_es import fold
+from s7.domain.text_es import fold, plain
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,10 @@ class _Turn:
         reply = self._on_selection(selection) if selection else None
         if reply is None:
             reply = self._on_text()
+        if reply is not None and self.said.greeting and not reply.text.startswith(say("greeting_prefix").strip()):
+            reply = Reply(
+                say("greeting_prefix") + reply.text, reply.options, reply.as_list
+            )  # "hola, ..." → "¡Hola! ..."
         return Plan(reply, self.state, self.hand_off)
 
     # ---- taps ---------------------------------------------------------------------------------
@@ -176,18 +180,24 @@ class _Turn:
         if picked is not None:
             return self._about(picked)
         focus = self.view.get(self.state.get("focus"))
-        if _is_product_query(said.query):
-            hits = self.view.search(said.query, limit=replies.MAX_OPTIONS)
+        query = _follow_up(said.query, focus)
+        if _is_product_query(query):
+            hits = self.view.search(query, limit=replies.MAX_OPTIONS)
+            narrowed = None if hits.best is not None else self._known_words(query)
+            if narrowed:
+                hits = self.view.search(narrowed, limit=replies.MAX_OPTIONS)
             top = hits.best
             switching = top is not None and (not said.topics or top.score >= _SWITCH_SCORE or focus is None)
             if switching and top is not None:
                 if said.size is not None:
-                    return self._with_size(said.query, said.size)
-                if said.topics & (PRODUCT_TOPICS | {"buy"}) and _one_clear_match(hits):
+                    return self._with_size(narrowed or query, said.size)
+                asked_about_it = said.topics & (PRODUCT_TOPICS | {"buy"}) or query != said.query
+                if asked_about_it and _one_clear_match(hits):
                     return self._about(top)
-                return self._results(said.query, hits)
+                intro = say("results_partial", query=narrowed) if narrowed else None
+                return self._results(narrowed or query, hits, intro)
             if top is None and (focus is None or not said.topics) and not said.topics & _GENERIC_TOPICS:
-                return self._greeted(replies.plain_text("no_results", "human", query=said.query.strip()))
+                return _no_results(query)
         if said.topics:
             return self._topics(focus)
         if said.greeting:
@@ -259,13 +269,13 @@ class _Turn:
             self.state.update(focus=best.sku, query=query)
             return self._offer_instead(best)
         if not in_stock:
-            return replies.plain_text("no_results", "human", query=query.strip())
+            return _no_results(query)
         self.state.update(query=query, shown=[h.sku for h in in_stock])
         if len(in_stock) == 1:
             self.state["offered"] = [in_stock[0].sku]
-            return self._greeted(self._about(in_stock[0]))
+            return self._about(in_stock[0])
         self.state.update(offered=[h.sku for h in in_stock], focus=None)
-        return self._greeted(replies.results(in_stock, intro or say("results")))
+        return replies.results(in_stock, intro or say("results"))
 
     def _with_size(self, query: str, size: str) -> Reply:
         """ "buzo talle M": the in-stock matches that come in that size."""
@@ -277,12 +287,12 @@ class _Turn:
             hits = self.view.search(query, limit=replies.MAX_OPTIONS)
             return self._results(query, hits, say("results_no_size", size=size))
         self.state.update(query=query, offered=[h.sku for h in fitting], shown=[h.sku for h in fitting], focus=None)
-        return self._greeted(replies.results(fitting, say("results_size", size=size)))
+        return replies.results(fitting, say("results_size", size=size))
 
     def _offer_instead(self, hit: SearchHit) -> Reply:
         alternatives = self._alternatives(hit)
         self.state.update(offered=[h.sku for h in alternatives], shown=[h.sku for h in alternatives])
-        return self._greeted(replies.out_of_stock(hit, alternatives))
+        return replies.out_of_stock(hit, alternatives)
 
     def _alternatives(self, hit: SearchHit) -> list[SearchHit]:
         """In-stock products like this one: same words first, then same brand and category."""
@@ -332,10 +342,31 @@ class _Turn:
             return scored[0][1]
         return None
 
-    def _greeted(self, reply: Reply) -> Reply:
-        if self.said.greeting:
-            return Reply(say("greeting_prefix") + reply.text, reply.options, reply.as_list)
-        return reply
+    def _known_words(self, query: str) -> str | None:
+        """The words of a query that find something on their own ("notebook" of "notebook para
+        la facu"), when some do not: better to offer those than nothing."""
+        stopwords = load_settings().stopwords
+        candidates = [w for w in query.split() if w not in stopwords and len(w) > 1]
+        known = [w for w in candidates if self.view.search(w, limit=1)]
+        if known and len(known) < len(candidates):
+            return " ".join(known)
+        return None
+
+
+def _follow_up(query: str, focus: SearchHit | None) -> str:
+    """ "¿y el 13?" right after the iPhone 15: the product being discussed, with the new number."""
+    words = query.split()
+    if focus is None or not any(w.isdigit() for w in words) or _is_product_query(query):
+        return query
+    numbers = [w for w in words if w.isdigit()]
+    return " ".join([w for w in plain(focus.name).split() if not w.isdigit()] + numbers)
+
+
+def _no_results(query: str) -> Reply:
+    words = [w for w in query.split() if w not in load_settings().stopwords]
+    if len(words) > 3:  # quoting a whole sentence back reads robotic
+        return replies.plain_text("no_results_generic", "human")
+    return replies.plain_text("no_results", "human", query=" ".join(words) or query.strip())
 
 
 def _one_clear_match(hits: SearchHits) -> bool:

@@ -108,7 +108,9 @@ def _stock_sentence(hit: SearchHit) -> str:
 def short_titles(products: Sequence[SearchHit], limit: int) -> list[str]:
     """Titles of at most `limit` characters, cut at word boundaries, all different."""
     wordings = [_wordings(p) for p in products]
-    titles = [_best_title(*w, limit) for w in wordings]
+    # One list reads better when every title has the same shape: all full names, or none.
+    full_fits = all(len(" ".join(w[0])) <= limit for w in wordings)
+    titles = [" ".join(w[0]) if full_fits else _best_title(*w, limit) for w in wordings]
     groups: dict[str, list[int]] = {}
     for i, title in enumerate(titles):
         groups.setdefault(title.casefold(), []).append(i)
@@ -140,9 +142,8 @@ def _wordings(hit: SearchHit) -> tuple[list[str], list[str], list[str], int]:
 
 
 def _best_title(full: list[str], core: list[str], bare: list[str], brand_words: int, limit: int) -> str:
-    for words in (full, core):
-        if len(" ".join(words)) <= limit:
-            return " ".join(words)
+    if len(" ".join(core)) <= limit:
+        return " ".join(core)
     cut = _fit_words(core, limit)
     if len(cut.split()) >= brand_words + 2:  # "Nike Air Max 90": brand plus a model says enough
         return cut
@@ -152,7 +153,12 @@ def _best_title(full: list[str], core: list[str], bare: list[str], brand_words: 
 def _drop_leading(words: list[str], phrase: list[str]) -> list[str]:
     """`words` without a leading `phrase` (folded comparison); the same list when absent."""
     size = len(phrase)
-    if size and len(words) > size and [w for word in words[:size] for w in fold(word)] == phrase:
+    if (
+        size
+        and len(words) > size
+        and [w for word in words[:size] for w in fold(word)] == phrase
+        and plain(words[size]) not in _DANGLING  # "Mochila para Notebook" must keep "Mochila"
+    ):
         return words[size:]
     return words
 
@@ -257,7 +263,14 @@ def sizes(hit: SearchHit, asked: str | None) -> Reply:
     if asked is None:
         return Reply(say("sizes_list", name=hit.name, sizes=listed), _after_answer(hit))
     if has_size(hit, asked):
-        return Reply(say("size_yes", name=hit.name, size=asked), _after_answer(hit))
+        text = say(
+            "size_yes",
+            name=hit.name,
+            size=asked,
+            price=money(hit.price, hit.currency),
+            installments=_installments_part(hit),
+        )
+        return Reply(text, _after_answer(hit))
     return Reply(say("size_no", name=hit.name, size=asked, sizes=listed), [button("more"), button("human")])
 
 

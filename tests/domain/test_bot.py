@@ -108,6 +108,23 @@ def test_typing_an_offered_name_picks_it(shop: None) -> None:
     assert chat.say("las air max").text.startswith("Zapatillas Nike Air Max 90 Blanco:")
 
 
+def test_a_follow_up_number_refers_to_the_product_being_discussed(shop: None) -> None:
+    chat = Chat()
+    assert chat.say("precio del iphone 15?").text.startswith("iPhone 15 128GB sale $ 1.899.999")
+    assert chat.say("y el 13?").text.startswith("iPhone 13 128GB: $ 1.299.999")
+
+
+def test_words_the_catalog_does_not_know_do_not_hide_the_ones_it_does(shop: None) -> None:
+    reply = Chat().say("necesito una notebook para la facu")
+    assert reply.text.startswith('No tengo exactamente eso, pero mirá lo que encontré para "notebook"')
+    assert all("Notebook" in h.name for h in offered_products(reply))
+
+
+def test_a_greeting_with_a_question_answers_the_question(shop: None) -> None:
+    reply = Chat().say("Hola! ¿Tienen las Air Max 90 en 42? Precio en cuotas/contado")
+    assert reply.text.startswith("¡Hola! Sí, Zapatillas Nike Air Max 90 Blanco hay en talle 42 ✅ Sale $ 249.999")
+
+
 def test_tapping_a_product_row_shows_it(shop: None) -> None:
     chat = Chat()
     chat.say("celu samsung")
@@ -157,6 +174,7 @@ def test_asking_for_a_person(shop: None) -> None:
     ("text", "expected"),
     [
         ("hacen envíos a Córdoba?", "envíos a todo el país"),
+        ("me pasás el alias?", "Aceptamos transferencia"),
         ("puedo pasar a buscar?", "pasar a buscarlo"),
         ("gracias!", "De nada"),
         ("chau", "Gracias por escribir"),
@@ -205,9 +223,11 @@ def test_identical_names_are_numbered_not_cut() -> None:
     assert bot_replies.short_titles(twins, 20) == ["Buzo Canguro Liso", "Buzo Canguro Liso 2", "Buzo Canguro Liso 3"]
 
 
-def test_a_title_never_ends_on_a_dangling_word() -> None:
+def test_a_title_never_starts_or_ends_on_a_dangling_word() -> None:
     hit = _hit("A", "Buzo Nike Club Fleece con capucha", brand="Nike", category="Buzos")
     assert bot_replies.short_titles([hit], 20) == ["Nike Club Fleece"]
+    bag = _hit("B", "Mochila para Notebook 15.6 Samsonite", category="Mochilas")
+    assert bot_replies.short_titles([bag], 24) == ["Mochila para Notebook"]
 
 
 @pytest.mark.parametrize(
