@@ -148,7 +148,8 @@ class CatalogPage:
             )
             with ui.column().classes("w-full gap-1").mark("import-progress") as self.progress_box:
                 self.progress_label = ui.label("").classes("text-sm text-slate-600").mark("progress-label")
-                self.progress_bar = ui.linear_progress(value=0, show_value=False).props("rounded size=12px")
+                self.progress_bar = ui.linear_progress(value=0, show_value=False)
+                self.progress_bar.props("rounded size=12px animation-speed=100")
             self.progress_box.set_visibility(False)
             self.timer = ui.timer(0.1, self._show_progress, active=False)
 
@@ -222,7 +223,7 @@ class CatalogPage:
                     rows=[{"row": r.row, "sku": r.sku or "", "reason": r.reason} for r in report.rejected],
                     row_key="row",
                     pagination=20,
-                ).props("flat dense wrap-cells").classes("w-full").mark("rejected-rows")
+                ).props('flat dense wrap-cells data-testid="rejected-rows"').classes("w-full").mark("rejected-rows")
             if report.duplicates:
                 with ui.expansion(f"SKU repetidos: {len(report.duplicates)} (vale la última fila)").classes("w-full"):
                     ui.table(
@@ -261,7 +262,7 @@ class CatalogPage:
             caption = f"{self.total} productos"
         ui.label(caption).classes("text-sm text-slate-500").mark("products-caption")
         table = ui.table(columns=_PRODUCT_COLUMNS, rows=self.rows, row_key="id", pagination=25)
-        table.props("flat dense").classes("w-full").mark("products")
+        table.props('flat dense data-testid="products"').classes("w-full").mark("products")
         # The stock cell as a coloured badge: a fixed template; the value is interpolated as text.
         table.add_slot(
             "body-cell-stock",

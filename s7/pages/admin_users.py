@@ -12,6 +12,7 @@ from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain import users
 from s7.pages.layout import frame, io, live
+from s7.pages.words import count
 
 ROLE_LABELS = {"seller": "Vendedor", "admin": "Admin"}
 
@@ -112,17 +113,19 @@ class TeamPage:
     # ---- the list ---------------------------------------------------------------------------------
     @ui.refreshable_method
     def team_list(self) -> None:
-        with ui.card().classes("w-full").mark("team-list"):
+        with ui.card().classes("w-full").props('data-testid="team-list"').mark("team-list"):
             active = [u for u in self.team if u.active]
+            sellers = sum(u.role == "seller" for u in active)
             ui.label(
-                f"{len(active)} activos · {sum(u.role == 'seller' for u in active)} vendedores, "
-                f"{sum(u.role == 'admin' for u in active)} admins"
+                f"{count(len(active), 'activo', 'activos')} · {count(sellers, 'vendedor', 'vendedores')}, "
+                f"{count(len(active) - sellers, 'admin', 'admins')}"
             ).classes("text-slate-600")
             for member in self.team:
                 self._row(member)
 
     def _row(self, member: users.UserView) -> None:
-        with ui.row().classes("w-full items-center gap-3 py-2 border-b border-slate-100").mark(f"user-{member.id}"):
+        row = ui.row().classes("w-full items-center gap-3 py-2 border-b border-slate-100")
+        with row.props(f'data-testid="user-{member.id:d}"').mark(f"user-{member.id}"):
             with ui.column().classes("gap-0 grow min-w-[12rem]"):
                 name = ui.label(member.name).classes("font-medium")
                 if not member.active:
@@ -139,15 +142,15 @@ class TeamPage:
                 "flat dense no-caps"
             ).mark(f"reset-{member.id}")
             if member.id == self.me.id:
-                ui.label("(vos)").classes("text-xs text-slate-500 w-24")
+                ui.label("(vos)").classes("text-xs text-slate-500 w-32 text-center")
             elif member.active:
                 ui.button("Desactivar", icon="block", on_click=lambda m=member: self._deactivate_dialog(m)).props(
                     "flat dense no-caps color=negative"
-                ).classes("w-24").mark(f"deactivate-{member.id}")
+                ).classes("w-32").mark(f"deactivate-{member.id}")
             else:
                 ui.button("Reactivar", icon="undo", on_click=lambda m=member: self._set_active(m, True)).props(
                     "flat dense no-caps"
-                ).classes("w-24").mark(f"reactivate-{member.id}")
+                ).classes("w-32").mark(f"reactivate-{member.id}")
 
     # ---- actions ----------------------------------------------------------------------------------
     def _reset_dialog(self, member: users.UserView) -> None:
@@ -188,9 +191,9 @@ class TeamPage:
                     dialog.close()
                     await self._set_active(member, False)
 
-                ui.button("Desactivar", on_click=confirm).props("unelevated no-caps color=negative").mark(
-                    "deactivate-confirm"
-                )
+                ui.button("Desactivar", on_click=confirm).props(
+                    'unelevated no-caps color=negative data-testid="deactivate-confirm"'
+                ).mark("deactivate-confirm")
         dialog.open()
 
     async def _set_active(self, member: users.UserView, active: bool) -> None:

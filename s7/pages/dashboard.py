@@ -13,6 +13,7 @@ from s7.db import session_scope
 from s7.domain import stats as stats_domain
 from s7.domain.stats import DashboardStats, Period
 from s7.pages.layout import frame, io, live
+from s7.pages.words import count
 
 PERIODS: dict[str, str] = {"today": "Hoy", "week": "Últimos 7 días"}
 # Chat activity that can move a figure; a burst of them reloads once (see Dashboard._tick).
@@ -74,7 +75,8 @@ def outcome_chart(data: DashboardStats) -> dict[str, Any]:
             "name": "Leads calientes",
             "type": "pie",
             "radius": ["45%", "70%"],
-            "label": {"formatter": "{b}: {c}"},
+            "label": {"position": "inside", "formatter": "{c}", "color": "#fff", "fontWeight": "bold"},
+            "minShowLabelAngle": 1,  # no "0" label on an empty slice
             "data": [
                 {"name": "Tomados", "value": data.taken, "itemStyle": {"color": COLORS["conversations"]}},
                 {"name": "Perdidos", "value": data.lost, "itemStyle": {"color": COLORS["lost"]}},
@@ -120,7 +122,7 @@ class Dashboard:
                 ui.label("Tablero").classes("text-2xl font-bold")
                 ui.space()
                 ui.toggle(PERIODS, value=self.period, on_change=lambda e: self.show(e.value)).props(
-                    "no-caps unelevated toggle-color=primary"
+                    'no-caps unelevated toggle-color=primary data-testid="period"'
                 ).mark("period")
             self.content()
             with ui.expansion("¿Cómo se calcula cada número?", icon="help_outline").classes("w-full text-slate-600"):
@@ -151,23 +153,28 @@ class Dashboard:
         data = self.data
         assert data is not None
         with ui.row().classes("w-full gap-3").mark("kpis"):
-            _kpi("Conversaciones", str(data.conversations), f"{data.new_conversations} nuevas", "kpi-conversations")
+            _kpi("Conversaciones", str(data.conversations), count(data.new_conversations, "nueva", "nuevas"),
+                 "kpi-conversations")
             _kpi("Leads calientes", str(data.hot_leads), f"{data.waiting} esperando", "kpi-hot")
             _kpi("Tomados", str(data.taken), _share(data.taken, data.hot_leads), "kpi-taken")
             _kpi("Perdidos (HOT_LOST)", str(data.hot_lost), _share(data.lost, data.hot_leads), "kpi-lost")
             _kpi(
-                "Respuesta humana (mediana)",
+                "Respuesta humana",
                 format_duration(data.median_response_seconds),
-                f"{len(data.response_seconds)} respuestas",
+                "mediana de " + count(len(data.response_seconds), "respuesta", "respuestas"),
                 "kpi-response",
             )
         with ui.row().classes("w-full gap-4 items-stretch"):
             with ui.card().classes("grow basis-96"):
                 ui.label("Por hora" if data.period == "today" else "Por día").classes("font-semibold")
-                ui.echart(series_chart(data)).classes("w-full h-64").mark("chart-series")
+                ui.echart(series_chart(data)).classes("w-full h-64").props('data-testid="chart-series"').mark(
+                    "chart-series"
+                )
             with ui.card().classes("w-80 max-sm:w-full"):
                 ui.label("Leads calientes: ¿quién ganó?").classes("font-semibold")
-                ui.echart(outcome_chart(data)).classes("w-full h-64").mark("chart-outcome")
+                ui.echart(outcome_chart(data)).classes("w-full h-64").props('data-testid="chart-outcome"').mark(
+                    "chart-outcome"
+                )
         with ui.card().classes("w-full"):
             ui.label("Por vendedor").classes("font-semibold")
             if not data.sellers:
@@ -175,16 +182,18 @@ class Dashboard:
                 return
             with ui.row().classes("w-full gap-4 items-start"):
                 height = max(160, 44 * len(data.sellers) + 60)
-                ui.echart(sellers_chart(data)).classes("grow basis-96").style(f"height: {height}px").mark(
-                    "chart-sellers"
-                )
+                ui.echart(sellers_chart(data)).classes("grow basis-96").style(f"height: {height}px").props(
+                    'data-testid="chart-sellers"'
+                ).mark("chart-sellers")
                 _seller_table(data)
 
 
 def _kpi(title: str, value: str, caption: str, marker: str) -> None:
     with ui.card().classes("grow basis-40 gap-0").mark(marker):
         ui.label(title).classes("text-sm text-slate-500")
-        ui.label(value).classes("text-3xl font-bold text-slate-800").mark(f"{marker}-value")
+        ui.label(value).classes("text-3xl font-bold text-slate-800").props(f'data-testid="{marker}-value"').mark(
+            f"{marker}-value"
+        )
         ui.label(caption).classes("text-xs text-slate-500")
 
 
@@ -211,9 +220,9 @@ def _seller_table(data: DashboardStats) -> None:
         }
         for s in data.sellers
     ]
-    ui.table(columns=columns, rows=rows, row_key="id").props("flat dense").classes("grow basis-96").mark(
-        "seller-table"
-    )
+    ui.table(columns=columns, rows=rows, row_key="id").props('flat dense data-testid="seller-table"').classes(
+        "grow basis-96"
+    ).mark("seller-table")
 
 
 _DEFINITIONS = (
