@@ -36,8 +36,16 @@ class Story:
 
     def message(self, direction: str, author: str, user_id: int | None = None) -> Story:
         with session_scope() as session:
-            session.add(Message(conversation_id=self.id, direction=direction, author=author, author_user_id=user_id,
-                                text="…", created_at=self.clock.current))
+            session.add(
+                Message(
+                    conversation_id=self.id,
+                    direction=direction,
+                    author=author,
+                    author_user_id=user_id,
+                    text="…",
+                    created_at=self.clock.current,
+                )
+            )
         return self
 
     def customer(self) -> Story:
@@ -85,15 +93,45 @@ def store(pg_db, fake_clock: FakeClock) -> dict[str, int]:
     # Today 08:00: answered from the WhatsApp Business app 3 minutes later.
     Story(fake_clock, "549110000003", local(25, 8)).customer().at(local(25, 8, 3)).business_app_reply()
     # Today 09:00: hot at 09:05, lost at 09:20, recovered by Beto at 10:00 who answers at 10:02.
-    (Story(fake_clock, "549110000002", local(25, 9)).customer().bot().at(local(25, 9, 5)).lead("HOT")
-     .at(local(25, 9, 20)).lead("HOT_LOST", actor="system").at(local(25, 10)).takeover(beto)
-     .at(local(25, 10, 2)).seller(beto))
+    (
+        Story(fake_clock, "549110000002", local(25, 9))
+        .customer()
+        .bot()
+        .at(local(25, 9, 5))
+        .lead("HOT")
+        .at(local(25, 9, 20))
+        .lead("HOT_LOST", actor="system")
+        .at(local(25, 10))
+        .takeover(beto)
+        .at(local(25, 10, 2))
+        .seller(beto)
+    )
     # Today 11:00: hot at 11:10, Ana takes it at 11:15 and answers at 11:16; later back to the bot,
     # the customer writes again and Ana answers 30 minutes later: a second hand-off.
-    (Story(fake_clock, "549110000001", local(25, 11)).customer().bot().at(local(25, 11, 10)).lead("HOT")
-     .at(local(25, 11, 15)).takeover(ana).at(local(25, 11, 16)).seller(ana).at(local(25, 11, 17)).customer()
-     .at(local(25, 11, 18)).seller(ana).at(local(25, 11, 30)).release().at(local(25, 11, 31)).customer().bot()
-     .at(local(25, 11, 40)).customer().at(local(25, 12, 1)).seller(ana))
+    (
+        Story(fake_clock, "549110000001", local(25, 11))
+        .customer()
+        .bot()
+        .at(local(25, 11, 10))
+        .lead("HOT")
+        .at(local(25, 11, 15))
+        .takeover(ana)
+        .at(local(25, 11, 16))
+        .seller(ana)
+        .at(local(25, 11, 17))
+        .customer()
+        .at(local(25, 11, 18))
+        .seller(ana)
+        .at(local(25, 11, 30))
+        .release()
+        .at(local(25, 11, 31))
+        .customer()
+        .bot()
+        .at(local(25, 11, 40))
+        .customer()
+        .at(local(25, 12, 1))
+        .seller(ana)
+    )
     fake_clock.current = NOON_LOCAL + timedelta(minutes=5)
     return {"ana": ana, "beto": beto}
 
@@ -130,7 +168,13 @@ def test_the_week_adds_yesterday_but_not_last_week(store) -> None:
     assert week.conversations == 4
     assert (week.hot_leads, week.taken, week.lost, week.waiting) == (3, 1, 1, 1)
     assert [b.label for b in week.series] == [
-        "jue 19/11", "vie 20/11", "sáb 21/11", "dom 22/11", "lun 23/11", "mar 24/11", "mié 25/11"
+        "jue 19/11",
+        "vie 20/11",
+        "sáb 21/11",
+        "dom 22/11",
+        "lun 23/11",
+        "mar 24/11",
+        "mié 25/11",
     ]
     assert [b.conversations for b in week.series] == [0, 0, 0, 0, 0, 1, 3]
     assert [b.hot_leads for b in week.series] == [0, 0, 0, 0, 0, 1, 2]
@@ -147,8 +191,14 @@ def test_hourly_series_for_today(store) -> None:
 
 def test_a_lead_that_was_already_held_by_a_seller_counts_as_taken(pg_db, fake_clock) -> None:
     ana = make_user("ana@tienda.com", name="Ana")
-    (Story(fake_clock, "549110000009", local(25, 10)).customer().takeover(ana).seller(ana)
-     .at(local(25, 10, 5)).lead("HOT"))
+    (
+        Story(fake_clock, "549110000009", local(25, 10))
+        .customer()
+        .takeover(ana)
+        .seller(ana)
+        .at(local(25, 10, 5))
+        .lead("HOT")
+    )
     fake_clock.current = NOON_LOCAL
     with session_scope() as session:
         today = stats.dashboard(session, "today")

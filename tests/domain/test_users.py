@@ -173,8 +173,10 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin(pg_db) -> No
         except users.UserError as exc:
             outcomes.append(type(exc).__name__)
 
-    threads = [threading.Thread(target=deactivate, args=(second, first)),
-               threading.Thread(target=deactivate, args=(first, second))]
+    threads = [
+        threading.Thread(target=deactivate, args=(second, first)),
+        threading.Thread(target=deactivate, args=(first, second)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
