@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -132,12 +133,19 @@ def attribute_words(attributes: dict[str, Any]) -> list[str]:
     return out
 
 
-def _bitset(positions: list[int], nbytes: int) -> int:
-    if len(positions) < 32:
-        bits = 0
-        for position in positions:
-            bits |= 1 << position
-        return bits
+# A word's products are kept as an int bitset when common, as a sorted array of positions when
+# rare: a lone bit near position 50 000 is a 6 KB int, and most words of a scraped catalog
+# (model codes, references) are rare. Rare ones become bitsets only when a query touches them.
+Postings = int | array
+
+
+def _postings(positions: list[int], nbytes: int) -> Postings:
+    if len(positions) * 8 < nbytes:
+        return array("I", positions)
+    return _to_bits(positions, nbytes)
+
+
+def _to_bits(positions: Iterable[int], nbytes: int) -> int:
     buffer = bytearray(nbytes)
     for position in positions:
         buffer[position >> 3] |= 1 << (position & 7)
@@ -174,9 +182,9 @@ class SearchIndex:
                 primary[word].append(position)
             for word in {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)} - main_words:
                 secondary[word].append(position)
-        nbytes = (count + 7) // 8
-        self._primary = {w: _bitset(p, nbytes) for w, p in primary.items()}
-        self._secondary = {w: _bitset(p, nbytes) for w, p in secondary.items()}
+        self._nbytes = nbytes = (count + 7) // 8
+        self._primary = {w: _postings(p, nbytes) for w, p in primary.items()}
+        self._secondary = {w: _postings(p, nbytes) for w, p in secondary.items()}
         self._vocabulary = sorted(self._primary.keys() | self._secondary.keys())
         self._known = frozenset(self._vocabulary)
         self._typo_vocabulary = [w for w in self._vocabulary if len(w) >= 4 and not w.isdigit()]
@@ -311,9 +319,9 @@ class SearchIndex:
         levels: dict[float, int] = defaultdict(int)
         grades = self._similar_words(term)
         for word, grade in grades.items():
-            if (bits := self._primary.get(word)) is not None:
+            if (bits := self._bits(self._primary, word)) is not None:
                 levels[round(grade * _GRADE_STEP) / _GRADE_STEP] |= bits
-            if (bits := self._secondary.get(word)) is not None:
+            if (bits := self._bits(self._secondary, word)) is not None:
                 levels[round(grade * self.settings.attribute_weight * _GRADE_STEP) / _GRADE_STEP] |= bits
         if not grades:
             self._glued_words(term, levels)
@@ -331,8 +339,15 @@ class SearchIndex:
         for spelling, _ in term.alternatives:
             for cut in range(2, len(spelling) - 1):
                 left, right = fold_word(spelling[:cut]), fold_word(spelling[cut:])
-                if left in self._primary and right in self._primary:
-                    levels[_SPLIT] |= self._primary[left] & self._primary[right]
+                left_bits, right_bits = self._bits(self._primary, left), self._bits(self._primary, right)
+                if left_bits is not None and right_bits is not None:
+                    levels[_SPLIT] |= left_bits & right_bits
+
+    def _bits(self, postings: dict[str, Postings], word: str) -> int | None:
+        found = postings.get(word)
+        if found is None or isinstance(found, int):
+            return found
+        return _to_bits(found, self._nbytes)
 
     def _walk(self, terms: Sequence[_Term], start: int) -> list[tuple[float, int]]:
         """Every distinct combination of term grades that some product has: (quality, products).
