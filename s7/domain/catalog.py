@@ -304,7 +304,10 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
         wanted = list(ranking.matches)
         if ranking.best is not None:
             wanted.append(ranking.best)
-        rows = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_({m.product_id for m in wanted})))}
+        # populate_existing: an import's bulk statements bypass the session's identity map, and
+        # stale objects there would quote yesterday's price or stock.
+        statement = select(Product).where(Product.id.in_({m.product_id for m in wanted}))
+        rows = {p.id: p for p in session.scalars(statement.execution_options(populate_existing=True))}
         if all((p := rows.get(m.product_id)) is not None and p.sku == m.sku and p.active for m in wanted):
             hits = SearchHits(
                 SearchHit.from_product(rows[m.product_id], round(m.quality * 100)) for m in ranking.matches
@@ -322,7 +325,8 @@ def products_by_sku(session: Session, skus: list[str]) -> dict[str, SearchHit]:
     """Current data of active products (the bot re-reads what it offered before quoting it)."""
     if not skus:
         return {}
-    rows = session.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True)))
+    statement = select(Product).where(Product.sku.in_(skus), Product.active.is_(True))
+    rows = session.scalars(statement.execution_options(populate_existing=True))
     return {p.sku: SearchHit.from_product(p, 100) for p in rows}
 
 

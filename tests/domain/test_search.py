@@ -178,3 +178,13 @@ def test_a_stale_index_is_noticed_and_rebuilt(any_db: Settings) -> None:
     with session_scope() as session:
         assert [h.sku for h in catalog.search(session, "mochila")] == ["B"]
         assert session.scalar(select(Product.sku)) == "B"
+
+
+def test_search_in_the_importing_session_sees_the_new_values(any_db: Settings) -> None:
+    _import([{"sku": "A", "name": "Parlante JBL Go 3", "price": 500, "stock": 1}])
+    with session_scope() as session:
+        assert catalog.search(session, "parlante")[0].stock == 1  # loads the product into the session
+        data = json.dumps([{"sku": "A", "name": "Parlante JBL Go 3", "price": 450, "stock": 9}]).encode()
+        catalog.import_catalog(session, data, "c.json")
+        [hit] = catalog.search(session, "parlante")
+        assert (hit.stock, str(hit.price)) == (9, "450.00")
