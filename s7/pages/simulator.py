@@ -207,17 +207,19 @@ class Simulator:
     # ---- what the customer does -------------------------------------------------------------------
     async def send_text(self) -> None:
         text = (self.input.value or "").strip()
-        if not text:
+        if not text or not _still_sandbox():
             return
         self.input.value = ""
         await io(sandbox.inject_customer_message, self.wa_id, text=text[:4096], name=self.name)
 
     async def tap(self, bubble: Bubble, option: dict[str, str]) -> None:
+        if not _still_sandbox():
+            return
         await io(_reply, self.wa_id, self.name, bubble.kind, option, bubble.id)
 
     async def business_app_reply(self) -> None:
         text = (self.echo_input.value or "").strip()
-        if not text:
+        if not text or not _still_sandbox():
             return
         self.echo_input.value = ""
         await io(sandbox.simulate_business_echo, self.wa_id, text[:4096])
@@ -323,6 +325,14 @@ class Simulator:
     async def new_customer(self) -> None:
         wa_id = "54911" + "".join(random.choices("0123456789", k=8))
         await self.switch(wa_id, f"Cliente {wa_id[-4:]}")
+
+
+def _still_sandbox() -> bool:
+    """Re-checked on every action: injecting customer messages must never reach a real number."""
+    if get_settings().sandbox:
+        return True
+    ui.notify("El simulador solo funciona en modo sandbox", type="negative")
+    return False
 
 
 def _name_for(wa_id: str) -> str:
