@@ -180,8 +180,7 @@ class Simulator:
             ui.label(bubble.text).classes("text-sm whitespace-pre-wrap break-words").props(
                 f'data-testid="{hook}"'
             ).mark(hook)
-            ticks = {"read": " ✓✓", "delivered": " ✓✓", "sent": " ✓"}.get(bubble.status, "") if bubble.incoming else ""
-            ui.label(bubble.at.astimezone(get_settings().timezone).strftime("%H:%M") + ticks).classes(
+            ui.label(bubble.at.astimezone(get_settings().timezone).strftime("%H:%M")).classes(
                 "text-[10px] text-slate-500 self-end"
             )
         if bubble.incoming or not bubble.options:
