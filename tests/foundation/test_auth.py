@@ -50,7 +50,7 @@ def test_token_dies_when_user_is_deactivated_or_session_version_bumps(pg_db) -> 
     assert user_from_token(token) is None
 
 
-async def test_api_login_success_failure_and_throttle(user, pg_db) -> None:
+async def test_api_login_success_failure_and_throttle(pg_db, user) -> None:
     _make_user()
     client: httpx.AsyncClient = user.http_client
     ok = await client.post("/api/auth/login", json={"email": "ANA@tienda.com ", "password": "clave-segura-1"})
@@ -68,13 +68,13 @@ async def test_api_login_success_failure_and_throttle(user, pg_db) -> None:
     assert user_from_token(token) is not None  # throttling does not end existing sessions
 
 
-async def test_unknown_email_fails_like_a_wrong_password(user, pg_db) -> None:
+async def test_unknown_email_fails_like_a_wrong_password(pg_db, user) -> None:
     response = await user.http_client.post("/api/auth/login", json={"email": "nadie@x.com", "password": "x"})
     assert response.status_code == 401
     assert response.json()["detail"] == "Email o contraseña incorrectos"
 
 
-async def test_pages_redirect_to_login_without_session(user, pg_db) -> None:
+async def test_pages_redirect_to_login_without_session(pg_db, user) -> None:
     client: httpx.AsyncClient = user.http_client
     for path in ("/", "/admin/users", "/dashboard"):
         response = await client.get(path, follow_redirects=False)
@@ -85,7 +85,7 @@ async def test_pages_redirect_to_login_without_session(user, pg_db) -> None:
     assert (await client.get("/login")).status_code == 200
 
 
-async def test_form_login_sets_httponly_cookie_and_opens_the_inbox(user, pg_db) -> None:
+async def test_form_login_sets_httponly_cookie_and_opens_the_inbox(pg_db, user) -> None:
     _make_user()
     client: httpx.AsyncClient = user.http_client
     response = await client.post(
@@ -104,6 +104,6 @@ async def test_form_login_sets_httponly_cookie_and_opens_the_inbox(user, pg_db) 
     assert wrong.headers["location"].startswith("/login?error=credentials")
 
 
-async def test_readyz_reports_database_and_schema(user, pg_db) -> None:
+async def test_readyz_reports_database_and_schema(pg_db, user) -> None:
     response = await user.http_client.get("/readyz")
     assert response.status_code == 200 and response.json()["database"] == "ok"

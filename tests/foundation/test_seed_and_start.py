@@ -1,0 +1,64 @@
+"""Seeding is idempotent; the embedded first start creates, migrates and seeds a SQLite file."""
+
+import subprocess
+import sys
+
+import httpx
+from sqlalchemy import func, select
+
+from s7.auth import verify_password
+from s7.db import session_scope
+from s7.domain.models import Product, User
+from s7.seed import DEMO_USERS, seed
+from tests.conftest import ServerProcess
+
+
+def _counts() -> tuple[int, int]:
+    with session_scope() as session:
+        return (session.scalar(select(func.count(User.id))), session.scalar(select(func.count(Product.id))))
+
+
+def test_seed_is_idempotent_on_both_databases(any_db) -> None:
+    first = seed()
+    assert first["users_created"] == 3 and first["products_created"] > 20
+    users, products = _counts()
+    second = seed()
+    assert second["users_created"] == 0 and second["users_updated"] == 0 and second["products_created"] == 0
+    assert _counts() == (users, products)
+    with session_scope() as session:
+        admin = session.scalar(select(User).where(User.email == DEMO_USERS[0].email))
+        assert admin.role == "admin" and verify_password(any_db.ADMIN_SEED_PASSWORD, admin.password_hash)
+
+
+def test_cli_seed_and_missing_catalog_file_errors_are_one_line(pg_db, tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": pg_db.DATABASE_URL, "ADMIN_SEED_PASSWORD": "a-123456",
+           "SELLER_SEED_PASSWORD": "s-123456", "HOME": str(tmp_path)}
+    ok = subprocess.run([sys.executable, "-m", "s7.cli", "seed"], env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    missing = subprocess.run([sys.executable, "-m", "s7.cli", "import-catalog", str(tmp_path / "nope.json")],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0
+    assert missing.stderr.strip().splitlines() == [f"error: No encuentro el archivo {tmp_path / 'nope.json'}"]
+    unreachable = subprocess.run([sys.executable, "-m", "s7.cli", "migrate"],
+                                 env={**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+                                 capture_output=True, text=True, timeout=60)
+    assert unreachable.returncode != 0
+    lines = unreachable.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: DATABASE_URL: no puedo conectar")
+
+
+def test_embedded_first_start_on_sqlite(tmp_path) -> None:
+    """No DATABASE_URL, no token: a SQLite file is created, migrated and seeded; login page up."""
+    server = ServerProcess({"HOME": str(tmp_path)}, cwd=tmp_path)
+    try:
+        server.wait_ready(timeout=60)
+        assert (tmp_path / ".s7" / "sector7.db").exists()
+        login = httpx.get(server.url + "/login")
+        assert login.status_code == 200
+        token = httpx.post(server.url + "/api/auth/login",
+                           json={"email": "admin@sector7.local", "password": "admin-sector7"})
+        assert token.status_code == 200
+        assert httpx.get(server.url + "/readyz").json()["database"] == "ok"
+        assert "admin@sector7.local / admin-sector7" in server.output()
+    finally:
+        server.stop()
