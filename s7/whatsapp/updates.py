@@ -300,7 +300,7 @@ def parse(body: dict[str, Any]) -> list[Update]:
         if not isinstance(entry, dict):
             updates.append(UnknownUpdate(Envelope(None, None, None, ""), entry, "entry is not an object"))
             continue
-        for change in entry.get("changes") or []:
+        for change in _items(entry, "changes"):
             updates.extend(_parse_change(entry.get("id"), change))
     return updates
 
