@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     META_GRAPH_BASE_URL: str = "https://graph.facebook.com"
     META_GRAPH_VERSION: str = DEFAULT_GRAPH_VERSION
     WHATSAPP_MESSAGES_PER_SECOND: float = Field(80.0, gt=0)
+    # How long a sender owns a row it is sending; a crashed sender's rows are retried after it.
+    OUTBOX_LEASE_SECONDS: float = Field(120.0, gt=0)
     PANEL_ORIGIN: str = ""
     PANEL_ORIGINS: str = ""
     ENABLE_JOBS: bool = True

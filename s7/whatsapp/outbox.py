@@ -40,7 +40,6 @@ MAX_ATTEMPTS = 10  # ≈ 15 minutes of backoff before a message is declared fail
 RECEIPT_MAX_ATTEMPTS = 3  # read receipts / typing are worthless late; they must not block replies long
 BASE_DELAY = 1.0
 MAX_DELAY = 300.0
-LEASE = timedelta(minutes=2)  # far above the HTTP timeout: a live sender never loses its lease
 TYPING_TTL = timedelta(seconds=20)  # WhatsApp hides the indicator after 25 s anyway
 BATCH = 32
 CONCURRENCY = 16
@@ -133,7 +132,8 @@ def claim_due(limit: int = BATCH) -> list[Claimed]:
         for item in session.scalars(statement):
             item.state = "sending"
             item.attempts += 1
-            item.next_attempt_at = at + LEASE
+            # Far above the HTTP timeout, so a live sender never loses its lease (OUTBOX_LEASE_SECONDS).
+            item.next_attempt_at = at + timedelta(seconds=get_settings().OUTBOX_LEASE_SECONDS)
             claimed.append(
                 Claimed(
                     item.id,
