@@ -44,6 +44,7 @@ TYPING_TTL = timedelta(seconds=20)  # WhatsApp hides the indicator after 25 s an
 BATCH = 32
 CONCURRENCY = 16
 POLL_SECONDS = 1.0
+THROTTLE_PAUSE = 2.0  # seconds every send waits after Meta says the number is over its rate
 MESSAGE_KINDS = ("text", "buttons", "list")
 
 
@@ -91,8 +92,8 @@ class RateLimiter:
                     continue
                 self._tokens = min(self.capacity, self._tokens + (current - self._last) * self.rate)
                 self._last = current
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # tolerance: float refills may land a hair under 1
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)
 
@@ -252,7 +253,9 @@ class Sender:
             return None
         delay = backoff(item.attempts, error, self.rng)
         if error.throttled:
-            self.limiter.pause(delay)
+            # Over the number's (or app's) throughput: everyone slows down briefly, this row
+            # waits its full backoff.
+            self.limiter.pause(min(delay, THROTTLE_PAUSE))
         log.info("outbox row %s: %s; retry %d in %.1f s", item.id, error.reason, item.attempts, delay)
         return delay
 

@@ -99,6 +99,7 @@ class FakeGraph:
         self.phone_number_id = phone_number_id
         self.requests: list[Recorded] = []
         self._script: deque[Reply] = deque()
+        self._per_recipient: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._release = threading.Event()
@@ -131,12 +132,20 @@ class FakeGraph:
         with self._lock:
             self._script.extend(replies)
 
+    def script_for(self, to: str, *replies: Reply) -> None:
+        """Like `script`, for sends to one recipient only (`to` as sent, e.g. "+54911...")."""
+        with self._lock:
+            self._per_recipient.setdefault(to, deque()).extend(replies)
+
     def sends(self) -> list[dict[str, Any]]:
         """The bodies of message sends (not read receipts), in arrival order."""
         return [r.json for r in self.requests if r.json.get("type")]
 
-    def _next(self) -> Reply | None:
+    def _next(self, body: dict[str, Any]) -> Reply | None:
         with self._lock:
+            mine = self._per_recipient.get(str(body.get("to") or body.get("recipient") or ""))
+            if mine:
+                return mine.popleft()
             return self._script.popleft() if self._script else None
 
     def _success(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +176,7 @@ class FakeGraph:
                     body = {"_unparsed": raw.decode("utf-8", "replace")}
                 with fake._lock:
                     fake.requests.append(Recorded(self.path, dict(self.headers), body))
-                reply = fake._next()
+                reply = fake._next(body)
                 if self.headers.get("authorization") != f"Bearer {fake.token}":
                     reply = Reply.meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
                 elif self.path != f"/{fake.version}/{fake.phone_number_id}/messages":
