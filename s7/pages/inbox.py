@@ -1,33 +1,118 @@
-"""/: the seller inbox (chat list + open chat)."""
+"""/: the seller inbox. The chat list on the left, the open chat beside it (on a phone, one at a
+time), alerts on top; everything live over NiceGUI's websocket through one realtime
+subscription per tab, which ends when the tab goes away.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
-from nicegui import ui
-from sqlalchemy import select
+from nicegui import background_tasks, ui
 
-from s7.db import session_scope
-from s7.domain.models import Contact, Conversation
-from s7.pages.layout import frame
+from s7 import realtime
+from s7.auth import CurrentUser
+from s7.pages import chat_actions, chat_view
+from s7.pages.chat_list import ChatList, gone
+from s7.pages.chat_view import ChatView
+from s7.pages.inbox_alerts import Alerts
+from s7.pages.layout import frame, io, live
+
+# The frame's header is 52 px high; the inbox fills the rest of the screen and scrolls inside.
+_FULL_HEIGHT = "h-[calc(100dvh-52px)]"
 
 
-def _rows() -> list[tuple[str, str, str]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(Contact.name, Contact.wa_id, Conversation.mode)
-            .join(Conversation, Conversation.contact_id == Contact.id)
-            .order_by(Conversation.last_message_at.desc())
-            .limit(100)
-        ).all()
-        return [(name or wa_id, wa_id, mode) for name, wa_id, mode in rows]
+class Inbox:
+    def __init__(self, user: CurrentUser) -> None:
+        self.user = user
+        self.view: ChatView | None = None
+        self._opening = 0
+        self.client = ui.context.client
+        with ui.row().classes(f"w-full no-wrap gap-0 {_FULL_HEIGHT}").mark("inbox"):
+            with ui.column().classes(
+                "w-full md:w-96 md:shrink-0 h-full gap-0 no-wrap border-r border-slate-200 bg-white"
+            ) as self.left:
+                with ui.row().classes("w-full items-center px-3 pt-2 no-wrap"):
+                    ui.label("Conversaciones").classes("text-lg font-semibold grow")
+                    self.alerts = Alerts(self.open_chat)
+                with ui.element("div").classes("w-full grow min-h-0"):
+                    self.list = ChatList(user, self.open_chat)
+            with ui.column().classes("grow min-w-0 h-full gap-0 max-md:hidden") as self.right:
+                self.placeholder = ui.column().classes("w-full h-full items-center justify-center text-slate-500")
+                with self.placeholder:
+                    ui.icon("forum", size="64px").classes("text-slate-300")
+                    ui.label("Elegí una conversación de la lista.")
+        live(self.on_event)
+        self.client.on_delete(self._tab_closed)
+
+    async def start(self, chat: int | None) -> None:
+        await self.list.refresh.flush()
+        if chat is not None:
+            await self.open_chat(chat, initial=True)
+
+    def on_event(self, event: realtime.Event) -> None:
+        if gone(self.client):
+            return
+        self.list.handle(event)
+        self.alerts.handle(event)
+        if self.view is None:
+            return
+        if event.kind == "resync":  # the bridge reconnected: events may have been missed
+            background_tasks.create(self._reopen(self.view.id), name="inbox-resync")
+        else:
+            self.view.handle(event)
+
+    async def _reopen(self, conversation_id: int) -> None:
+        with self.client:
+            await self.open_chat(conversation_id, initial=True)
+
+    async def open_chat(self, conversation_id: int, *, initial: bool = False) -> None:
+        self._opening += 1
+        ticket = self._opening
+        snapshot = await io(chat_view.load, conversation_id)
+        if ticket != self._opening or gone(self.client):
+            return  # the seller clicked another chat meanwhile
+        if snapshot is None:
+            ui.notify("Esa conversación no existe.", type="warning")
+            return
+        if self.view is not None:
+            self.view.close()
+        self.placeholder.set_visibility(False)
+        with self.right:
+            self.view = ChatView(self.user, snapshot, on_back=self.back)
+        self.list.select(conversation_id)
+        self.alerts.seen(conversation_id)
+        self._phone_shows(chat=True)
+        if not initial:
+            ui.navigate.history.replace(f"/?chat={conversation_id:d}")
+        await io(chat_actions.seen, conversation_id, self.user)
+
+    def back(self) -> None:
+        if self.view is not None:
+            self.view.close()
+            self.view = None
+        self.alerts.current = None
+        self.list.select(None)
+        self.placeholder.set_visibility(True)
+        self._phone_shows(chat=False)
+        ui.navigate.history.replace("/")
+
+    def _phone_shows(self, *, chat: bool) -> None:
+        """Below the md breakpoint only one column is visible: the list or the open chat."""
+        if chat:
+            self.left.classes(add="max-md:hidden")
+            self.right.classes(remove="max-md:hidden")
+        else:
+            self.left.classes(remove="max-md:hidden")
+            self.right.classes(add="max-md:hidden")
+
+    def _tab_closed(self) -> None:
+        if self.view is not None:
+            self.view.presence.leave()
 
 
 @ui.page("/")
-def inbox_page(request: Request) -> None:
-    with frame(request, "Conversaciones"), ui.column().classes("p-4 w-full"):
-        ui.label("Conversaciones").classes("text-xl font-bold")
-        rows = _rows()
-        if not rows:
-            ui.label("Todavía no hay conversaciones.").classes("text-slate-500").mark("empty-inbox")
-        for name, wa_id, mode in rows:
-            ui.label(f"{name} · +{wa_id} · {mode}")
+async def inbox_page(request: Request, chat: int | None = None) -> None:
+    with frame(request, "Conversaciones") as user:
+        assert user is not None  # not an admin-only page: every signed-in user gets here
+        ui.query(".nicegui-content").classes("p-0 gap-0")
+        inbox = Inbox(user)
+        await inbox.start(chat)

@@ -1,0 +1,369 @@
+"""What the seller inbox reads: chat-list rows, a chat's header and timeline, and "I saw it".
+
+Plain frozen dataclasses come out (detached from the session), so pages render them after the
+session is closed and off the event loop. Everything is paginated: a page never loads thousands
+of rows, whatever the size of the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from s7 import realtime
+from s7.domain import conversations
+from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
+
+# Filter key → label shown on the chip (es-AR).
+FILTERS: dict[str, str] = {
+    "all": "Todas",
+    "mine": "Mías",
+    "unassigned": "Sin asignar",
+    "hot": "HOT",
+    "hot_lost": "HOT_LOST",
+    "bot": "Bot",
+    "human": "Humano",
+}
+PAGE_SIZE = 50
+MAX_ROWS = 300  # the list grows by pages up to this; past it, search is the way
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """One line of the chat list, as seen by one seller (unread is per seller)."""
+
+    id: int
+    name: str
+    wa_id: str
+    preview: str
+    sort_at: datetime
+    mode: str
+    lead: str
+    assigned_to: int | None
+    assignee_name: str | None
+    human_source: str | None
+    awaiting_human: bool
+    unread: int
+
+
+@dataclass(frozen=True)
+class ChatHeader:
+    """The open chat's state: who speaks, who holds it, how hot, until when we may write."""
+
+    id: int
+    name: str
+    wa_id: str
+    mode: str
+    lead: str
+    intent_score: int
+    assigned_to: int | None
+    assignee_name: str | None
+    human_source: str | None
+    awaiting_human: bool
+    last_customer_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    direction: str
+    author: str
+    author_name: str | None  # the seller's name for author == "seller"
+    type: str
+    text: str | None
+    options: list[dict[str, str]]
+    media: dict[str, Any] | None
+    reaction: str | None
+    status: str
+    error: str | None
+    created_at: datetime
+    edited: bool
+    revoked: bool
+    quoted: str | None  # preview of the message this one answers, if we have it
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+# ---- the chat list ---------------------------------------------------------------------------------
+
+
+def _sort_at() -> Any:
+    return func.coalesce(Conversation.last_message_at, Conversation.created_at)
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(statement: Select, user_id: int, filter_key: str, query: str) -> Select:
+    if filter_key == "mine":
+        statement = statement.where(Conversation.assigned_to == user_id)
+    elif filter_key == "unassigned":
+        statement = statement.where(Conversation.assigned_to.is_(None))
+    elif filter_key == "hot":
+        statement = statement.where(Conversation.lead == "HOT")
+    elif filter_key == "hot_lost":
+        statement = statement.where(Conversation.lead == "HOT_LOST")
+    elif filter_key == "bot":
+        statement = statement.where(Conversation.mode == conversations.BOT_ON)
+    elif filter_key == "human":
+        statement = statement.where(Conversation.mode == conversations.HUMAN_TAKEOVER)
+    query = " ".join(query.split())[:100]
+    if query:
+        pattern = _like(query)
+        conditions = [
+            Contact.name.ilike(pattern, escape="\\"),
+            exists(
+                select(Message.id).where(
+                    Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")
+                )
+            ),
+        ]
+        digits = "".join(c for c in query if c.isdigit())
+        if len(digits) >= 3:
+            conditions.append(Contact.wa_id.like(_like(digits), escape="\\"))
+        statement = statement.where(or_(*conditions))
+    return statement
+
+
+def list_chats(
+    session: Session,
+    user_id: int,
+    *,
+    filter_key: str = "all",
+    query: str = "",
+    limit: int = PAGE_SIZE,
+    only_ids: list[int] | None = None,
+) -> list[ChatRow]:
+    """Chats matching a filter and a search (name, phone digits or message text), newest first.
+
+    `only_ids` restricts to given chats: a live update re-reads just the rows an event touched,
+    and a chat missing from the answer no longer belongs in the seller's current view.
+    """
+    if filter_key not in FILTERS:
+        filter_key = "all"
+    assignee = aliased(User)
+    sort_at = _sort_at().label("sort_at")
+    statement = (
+        select(Conversation, Contact.name, Contact.wa_id, assignee.name, sort_at)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(assignee, assignee.id == Conversation.assigned_to)
+    )
+    statement = _filtered(statement, user_id, filter_key, query)
+    if only_ids is not None:
+        if not only_ids:
+            return []
+        statement = statement.where(Conversation.id.in_(only_ids))
+    statement = statement.order_by(sort_at.desc(), Conversation.id.desc()).limit(min(max(limit, 1), MAX_ROWS))
+    found = session.execute(statement).all()
+    unread = conversations.unread_counts(session, user_id, [row[0].id for row in found]) if found else {}
+    return [
+        ChatRow(
+            id=conv.id,
+            name=display_name(name, wa_id),
+            wa_id=wa_id,
+            preview=conv.last_message_preview or "",
+            sort_at=at,
+            mode=conv.mode,
+            lead=conv.lead,
+            assigned_to=conv.assigned_to,
+            assignee_name=assignee_name,
+            human_source=conv.human_source,
+            awaiting_human=conv.awaiting_human_since is not None,
+            unread=unread.get(conv.id, 0),
+        )
+        for conv, name, wa_id, assignee_name, at in found
+    ]
+
+
+def display_name(name: str | None, wa_id: str) -> str:
+    name = " ".join((name or "").split())
+    return name[:80] if name else f"+{wa_id}"
+
+
+# ---- one chat ----------------------------------------------------------------------------------------
+
+
+def chat_header(session: Session, conversation_id: int) -> ChatHeader | None:
+    row = session.execute(
+        select(Conversation, Contact.name, Contact.wa_id, User.name)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(User, User.id == Conversation.assigned_to)
+        .where(Conversation.id == conversation_id)
+    ).first()
+    if row is None:
+        return None
+    conv, name, wa_id, assignee_name = row
+    return ChatHeader(
+        id=conv.id,
+        name=display_name(name, wa_id),
+        wa_id=wa_id,
+        mode=conv.mode,
+        lead=conv.lead,
+        intent_score=conv.intent_score or 0,
+        assigned_to=conv.assigned_to,
+        assignee_name=assignee_name,
+        human_source=conv.human_source,
+        awaiting_human=conv.awaiting_human_since is not None,
+        last_customer_at=conv.last_customer_at,
+    )
+
+
+def _message_rows(session: Session, statement: Select) -> list[MessageRow]:
+    found = session.execute(statement.outerjoin(User, User.id == Message.author_user_id).add_columns(User.name)).all()
+    context_ids = {m.context_wa_id for m, _ in found if m.context_wa_id}
+    quoted: dict[str, str] = {}
+    if context_ids:
+        for wamid, type_, text in session.execute(
+            select(Message.wa_message_id, Message.type, Message.text).where(Message.wa_message_id.in_(context_ids))
+        ):
+            quoted[wamid] = " ".join((text or type_).split())[:120]
+    return [
+        MessageRow(
+            id=m.id,
+            direction=m.direction,
+            author=m.author,
+            author_name=author_name,
+            type=m.type,
+            text=m.text,
+            options=list(m.options or []),
+            media=dict(m.media) if m.media else None,
+            reaction=m.reaction,
+            status=m.status,
+            error=m.error,
+            created_at=m.created_at,
+            edited=bool(m.edited),
+            revoked=bool(m.revoked),
+            quoted=quoted.get(m.context_wa_id) if m.context_wa_id else None,
+        )
+        for m, author_name in found
+    ]
+
+
+def recent_messages(
+    session: Session, conversation_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[MessageRow]:
+    """The newest `limit` messages (older than `before_id` when paging back), oldest first."""
+    statement = select(Message).where(Message.conversation_id == conversation_id)
+    if before_id is not None:
+        statement = statement.where(Message.id < before_id)
+    statement = statement.order_by(Message.id.desc()).limit(min(max(limit, 1), 200))
+    return list(reversed(_message_rows(session, statement)))
+
+
+def messages_by_id(session: Session, conversation_id: int, message_ids: list[int]) -> list[MessageRow]:
+    """Re-read messages an event named (new ones, new ticks, reactions, edits)."""
+    if not message_ids:
+        return []
+    statement = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.id.in_(message_ids))
+        .order_by(Message.id)
+    )
+    return _message_rows(session, statement)
+
+
+def has_older_messages(session: Session, conversation_id: int, before_id: int) -> bool:
+    return session.scalar(
+        select(exists().where(Message.conversation_id == conversation_id, Message.id < before_id))
+    ) is True
+
+
+def notes_between(
+    session: Session,
+    conversation_id: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    note_ids: list[int] | None = None,
+) -> list[NoteRow]:
+    """Internal notes of a chat in a time span (to interleave with a page of messages) or by id."""
+    statement = select(Note, User.name).join(User, User.id == Note.author_user_id).where(
+        Note.conversation_id == conversation_id
+    )
+    if since is not None:
+        statement = statement.where(Note.created_at >= since)
+    if until is not None:
+        statement = statement.where(Note.created_at < until)
+    if note_ids is not None:
+        statement = statement.where(Note.id.in_(note_ids or [-1]))
+    statement = statement.order_by(Note.id.desc()).limit(200)
+    rows = [NoteRow(n.id, name, n.text, n.created_at) for n, name in session.execute(statement)]
+    return list(reversed(rows))
+
+
+def team(session: Session) -> list[tuple[int, str]]:
+    """Active users a chat can be assigned to, by name."""
+    rows = session.execute(select(User.id, User.name).where(User.active).order_by(User.name))
+    return [(uid, name) for uid, name in rows]
+
+
+def conversation_names(session: Session, conversation_ids: list[int]) -> dict[int, str]:
+    if not conversation_ids:
+        return {}
+    rows = session.execute(
+        select(Conversation.id, Contact.name, Contact.wa_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.id.in_(conversation_ids))
+    )
+    return {cid: display_name(name, wa_id) for cid, name, wa_id in rows}
+
+
+# ---- "I saw it" ------------------------------------------------------------------------------------
+
+
+def mark_seen(session: Session, conversation_id: int, user_id: int) -> bool:
+    """A seller has the chat in front of them: their unread count drops to zero and, the first
+    time anyone on the team sees the customer's newest message, WhatsApp gets a read receipt
+    (blue ticks on the customer's phone). Returns True when this seller's mark moved.
+    """
+    from s7.domain import messages  # the edge owner's module; imported late to keep this one light
+
+    # The row lock makes two sellers opening the chat at once take turns: the second sees the
+    # first one's read mark and does not queue a second receipt (Postgres; SQLite is one writer).
+    conversation = session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None:
+        return False
+    newest_inbound = session.execute(
+        select(Message.id, Message.wa_message_id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "in",
+            Message.wa_message_id.is_not(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    seen_by_team = (
+        session.scalar(
+            select(func.max(ReadMark.last_read_message_id)).where(ReadMark.conversation_id == conversation_id)
+        )
+        or 0
+    )
+    mine_before = (
+        session.scalar(
+            select(ReadMark.last_read_message_id).where(
+                and_(ReadMark.conversation_id == conversation_id, ReadMark.user_id == user_id)
+            )
+        )
+        or 0
+    )
+    last = conversations.mark_read(session, conversation_id, user_id)
+    if newest_inbound is not None and newest_inbound.id > seen_by_team:
+        messages.queue_read_receipt(session, conversation, newest_inbound.wa_message_id)
+    moved = last is not None and last > mine_before
+    if moved:
+        # Only this seller's tabs care (their unread badge); `read_by` lets the others skip it.
+        realtime.publish_after_commit(session, "conversation", conversation_id=conversation_id, read_by=user_id)
+    return moved

@@ -1,0 +1,92 @@
+"""What the inbox's buttons do: one short transaction each, calling the domain.
+
+Blocking (sync SQLAlchemy): pages call these through `layout.io`. Errors the seller must see
+come back as `ActionRefused` with a Spanish sentence; everything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+from s7.auth import CurrentUser
+from s7.db import session_scope
+from s7.domain import conversations, inbox_queries
+from s7.domain.models import User
+
+
+class ActionRefused(Exception):
+    """The seller asked for something the chat's state does not allow; the text says why."""
+
+
+def _user(session, current: CurrentUser) -> User:  # type: ignore[no-untyped-def]
+    user = session.get(User, current.id)
+    if user is None or not user.active:
+        raise ActionRefused("Tu usuario ya no está activo.")
+    return user
+
+
+def _held(error: conversations.HeldByOther) -> ActionRefused:
+    return ActionRefused(f"Este chat lo tiene {error.holder_name}.")
+
+
+def send(conversation_id: int, current: CurrentUser, text: str) -> None:
+    """Send as the seller: the chat is taken over in the same transaction (rule 1), and nothing
+    is taken over if WhatsApp would refuse the message (closed window, too long)."""
+    from s7.domain import messages
+
+    text = text.strip()
+    if not text:
+        return
+    try:
+        with session_scope() as session:
+            user = _user(session, current)
+            send_seller_message = getattr(conversations, "send_seller_message", None)
+            if send_seller_message is not None:
+                send_seller_message(session, conversation_id, user, text)
+            else:  # until the handoff owner's one-call version lands: the same two steps
+                conversation = conversations.get(session, conversation_id, for_update=True)
+                conversations.record_human_message(session, conversation, user=user, source="panel")
+                messages.queue_outbound(session, conversation, author="seller", text=text, user_id=user.id)
+    except conversations.HeldByOther as error:
+        raise _held(error) from None
+    except messages.WindowClosed as error:
+        raise ActionRefused(error.user_message) from None
+    except (messages.InvalidMessage, conversations.ConversationError) as error:
+        raise ActionRefused(str(error)) from None
+
+
+def take(conversation_id: int, current: CurrentUser) -> None:
+    try:
+        with session_scope() as session:
+            conversations.takeover(session, conversation_id, _user(session, current))
+    except conversations.HeldByOther as error:
+        raise _held(error) from None
+
+
+def release(conversation_id: int, current: CurrentUser) -> None:
+    try:
+        with session_scope() as session:
+            conversations.release_to_bot(session, conversation_id, actor_user=_user(session, current))
+    except conversations.HeldByOther as error:
+        raise ActionRefused(f"Solo {error.holder_name} o un admin pueden devolverlo al bot.") from None
+
+
+def assign(conversation_id: int, current: CurrentUser, user_id: int | None) -> None:
+    try:
+        with session_scope() as session:
+            conversations.assign(session, conversation_id, user_id, actor_user=_user(session, current))
+    except conversations.HeldByOther as error:
+        raise ActionRefused(f"Este chat lo tiene {error.holder_name}: solo un admin puede reasignarlo.") from None
+    except conversations.ConversationError as error:
+        raise ActionRefused(str(error)) from None
+
+
+def add_note(conversation_id: int, current: CurrentUser, text: str) -> None:
+    try:
+        with session_scope() as session:
+            conversations.add_note(session, conversation_id, _user(session, current), text)
+    except conversations.ConversationError as error:
+        raise ActionRefused(str(error)) from None
+
+
+def seen(conversation_id: int, current: CurrentUser) -> None:
+    with session_scope() as session:
+        inbox_queries.mark_seen(session, conversation_id, current.id)

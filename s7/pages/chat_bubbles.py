@@ -1,0 +1,139 @@
+"""One message or note of the open chat, drawn with plain text elements.
+
+Customer content (text, names, captions, file names, Meta's error text) only ever goes into
+`ui.label` / `ui.chip` text or `ui.chat_message`'s `name`, which the browser shows as text:
+never into HTML, Markdown or element props.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import app, ui
+
+from s7.domain.inbox_queries import MessageRow, NoteRow
+from s7.pages.inbox_format import MEDIA_LABEL, TICKS, stamp
+
+AUTHOR_COLORS = {"customer": "white", "bot": "blue-1", "seller": "green-1", "business_app": "indigo-1"}
+MEDIA_ROUTE = "/media/{message_id}"  # the WhatsApp edge's authenticated media proxy, when it exists
+
+
+def author_label(row: MessageRow, contact_name: str) -> str:
+    if row.author == "customer":
+        return contact_name
+    if row.author == "bot":
+        return "🤖 Bot"
+    if row.author == "seller":
+        return row.author_name or "Vendedor"
+    if row.author == "business_app":
+        return "📱 App WhatsApp Business"
+    return "Sistema"
+
+
+def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
+    """A chat bubble: author, quoted message, media, text, options, time, ticks, reaction."""
+    if row.author == "system" or row.type == "system":
+        with ui.element("div").classes("self-center text-xs text-slate-600 bg-white/80 rounded px-2 py-1") as el:
+            ui.label(row.text or "Aviso de WhatsApp")
+        return el.mark(f"msg-{row.id}")
+    sent = row.direction == "out"
+    with ui.chat_message(name=author_label(row, contact_name), sent=sent).props(
+        f"bg-color={AUTHOR_COLORS.get(row.author, 'grey-2')}"
+    ).classes("w-full") as bubble:
+        with ui.column().classes("gap-1 min-w-[8rem] max-w-[min(36rem,75vw)]"):
+            if row.quoted:
+                ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
+            if row.revoked:
+                ui.label("🚫 El cliente eliminó este mensaje").classes("text-xs italic text-slate-500")
+            if row.media is not None or row.type in MEDIA_LABEL:
+                _media(row)
+            if row.text and row.type not in ("location",):
+                ui.label(row.text).classes(
+                    "whitespace-pre-wrap break-words" + (" line-through text-slate-400" if row.revoked else "")
+                ).mark("message-text")
+            if row.options:
+                _options(row)
+            _footer(row)
+    return bubble.mark(f"msg-{row.id}")
+
+
+def _media(row: MessageRow) -> None:
+    media: dict[str, Any] = row.media or {}
+    icon, label = MEDIA_LABEL.get(row.type, ("attach_file", "Adjunto"))
+    if row.type == "audio" and media.get("voice"):
+        label = "Nota de voz"
+    if row.type == "document" and media.get("filename"):
+        label = f"Documento: {str(media['filename'])[:120]}"
+    if row.type == "location":
+        label = " · ".join(str(media[k])[:120] for k in ("name", "address") if media.get(k)) or "Ubicación"
+    if row.type == "contacts":
+        label = f"Contacto: {row.text}" if row.text else "Contacto"
+    if row.type in ("image", "sticker") and _has_media_route():
+        ui.image(f"/media/{int(row.id)}").classes("w-56 max-w-full rounded").props("fit=contain")
+    with ui.row().classes("items-center gap-1 no-wrap bg-white/70 rounded px-2 py-1").mark("media"):
+        ui.icon(icon).classes("text-slate-600")
+        ui.label(label).classes("text-sm")
+        if row.type in ("audio", "video", "document") and _has_media_route():
+            ui.link("Abrir", f"/media/{int(row.id)}", new_tab=True).classes("text-sm")
+    if row.type == "location":
+        lat, lng = _coordinate(media.get("latitude")), _coordinate(media.get("longitude"))
+        if lat is not None and lng is not None:  # numbers we format ourselves, never the customer's text
+            ui.link("Ver en el mapa", f"https://maps.google.com/?q={lat:.6f},{lng:.6f}", new_tab=True).classes(
+                "text-sm"
+            )
+
+
+def _coordinate(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -180.0 <= number <= 180.0 else None
+
+
+def _has_media_route() -> bool:
+    return any(getattr(route, "path", None) == MEDIA_ROUTE for route in app.routes)
+
+
+def _options(row: MessageRow) -> None:
+    if row.direction == "in":  # what the customer tapped
+        ui.label("Tocó una opción").classes("text-[11px] text-slate-500")
+        return
+    kind = "lista" if row.type == "list" else "botones"
+    ui.label(f"Opciones ofrecidas ({kind}):").classes("text-[11px] text-slate-500")
+    with ui.row().classes("gap-1"):
+        for option in row.options:
+            ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes(
+                "text-xs"
+            ).mark("option")
+
+
+def _footer(row: MessageRow) -> None:
+    with ui.row().classes("w-full items-center justify-end gap-1 no-wrap text-[11px] text-slate-500"):
+        if row.reaction:
+            ui.label(row.reaction).classes("text-base bg-white rounded-full px-1 shadow mr-auto").mark(
+                "reaction"
+            ).tooltip("Reacción del cliente")
+        if row.edited:
+            ui.label("editado")
+        ui.label(stamp(row.created_at))
+        if row.direction == "out":
+            icon, color, tip = TICKS.get(row.status, TICKS["queued"])
+            ui.icon(icon, size="16px").classes(color).tooltip(tip).mark(f"tick-{row.status}")
+    if row.status == "failed":
+        ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(
+            "failed-reason"
+        )
+
+
+def note_card(note: NoteRow) -> ui.element:
+    """Internal note: inline in the timeline, but unmistakably not a message to the customer."""
+    with ui.element("div").classes(
+        "self-center w-[85%] bg-amber-50 border border-dashed border-amber-500 rounded px-3 py-2"
+    ) as card:
+        with ui.row().classes("items-center gap-1 text-xs text-amber-800 no-wrap"):
+            ui.icon("lock", size="14px")
+            ui.label(f"Nota interna de {note.author_name} · el cliente no la ve").classes("grow")
+            ui.label(stamp(note.created_at))
+        ui.label(note.text).classes("whitespace-pre-wrap break-words text-sm").mark("note-text")
+    return card.mark(f"note-{note.id}")

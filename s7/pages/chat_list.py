@@ -1,0 +1,268 @@
+"""The chat list: filters, search, and one row per chat that updates in place.
+
+A realtime event only marks chat ids dirty; shortly after a burst the list re-reads just those
+rows (for this seller, with the current filter and search) and updates, moves, adds or removes
+single rows. The whole list is rebuilt only when the seller changes the filter or the search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import background_tasks, core, ui
+from nicegui.client import Client
+
+from s7 import realtime
+from s7.auth import CurrentUser
+from s7.domain import inbox_queries
+from s7.domain.inbox_queries import FILTERS, PAGE_SIZE, ChatRow
+from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, short_time
+from s7.pages.layout import io
+
+
+def gone(client: Client) -> bool:
+    """The tab is closed (deleted, or dropped from NiceGUI's registry, e.g. by a test reset)."""
+    return client.is_deleted or Client.instances.get(client.id) is not client
+
+
+class Coalesced:
+    """Run `flush()` once shortly after a burst of `poke()`s, never two flushes at a time."""
+
+    def __init__(self, client: Client, flush: Callable[[], Awaitable[None]], delay: float = 0.03) -> None:
+        self.client = client
+        self.flush = flush
+        self.delay = delay
+        self._pending = False
+        self._lock = asyncio.Lock()
+
+    def poke(self) -> None:
+        loop = core.loop
+        if loop is None or not loop.is_running() or core.app.is_stopped:
+            return  # the server is stopping: nobody will look at this tab again
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:  # an event delivered on a worker thread: hop onto NiceGUI's loop
+            loop.call_soon_threadsafe(self.poke)
+            return
+        if self._pending or gone(self.client):
+            return
+        self._pending = True
+        background_tasks.create(self._run(), name="inbox-refresh")
+
+    async def _run(self) -> None:
+        await asyncio.sleep(self.delay)
+        async with self._lock:
+            self._pending = False
+            if not gone(self.client):
+                with self.client:
+                    await self.flush()
+
+
+_SELECTED = "bg-teal-50 border-l-4 border-l-teal-600"
+
+
+class ChatItem:
+    """One row: name, time, last message, unread count, mode, lead, assignee."""
+
+    def __init__(self, row: ChatRow, on_click: Callable[[int], Any]) -> None:
+        self.row = row
+        with ui.element("div").classes(
+            "w-full px-3 py-2 border-b border-slate-200 cursor-pointer hover:bg-slate-100"
+        ) as self.root:
+            with ui.row().classes("w-full items-center no-wrap gap-2"):
+                self.name = ui.label().classes("font-semibold truncate grow")
+                self.time = ui.label().classes("text-xs text-slate-500 shrink-0")
+            with ui.row().classes("w-full items-center no-wrap gap-2"):
+                self.preview = ui.label().classes("text-sm text-slate-600 truncate grow")
+                self.unread = ui.badge(color="green-7").props("rounded").classes("shrink-0").mark("unread")
+            with ui.row().classes("w-full items-center gap-1 mt-1"):
+                self.mode = ui.badge().props("outline").classes("text-[10px]").mark("mode")
+                self.lead = ui.badge().classes("text-[10px]").mark("lead")
+                self.waiting = ui.badge("Pide vendedor", color="purple-7").classes("text-[10px]")
+                self.assignee = ui.label().classes("text-xs text-slate-500 truncate")
+        self.root.on("click", lambda: on_click(self.row.id))
+        self.root.mark(f"chat-{row.id}")
+        self.update(row)
+
+    def update(self, row: ChatRow) -> None:
+        self.row = row
+        self.name.set_text(row.name)
+        self.time.set_text(short_time(row.sort_at))
+        self.preview.set_text(row.preview)
+        self.unread.set_text(str(row.unread) if row.unread < 100 else "99+")
+        self.unread.set_visibility(row.unread > 0)
+        self.mode.set_text(MODE_LABEL.get(row.mode, row.mode))
+        self.mode.props(f"color={MODE_COLOR.get(row.mode, 'grey')}")
+        self.lead.set_text(LEAD_LABEL.get(row.lead, ""))
+        self.lead.props(f"color={LEAD_COLOR.get(row.lead, 'grey')}")
+        self.lead.set_visibility(row.lead in ("HOT", "HOT_LOST"))
+        self.waiting.set_visibility(row.awaiting_human and row.mode == "BOT_ON")
+        if row.assignee_name:
+            self.assignee.set_text(f"👤 {row.assignee_name}")
+        elif row.mode == "HUMAN_TAKEOVER" and row.human_source == "business_app":
+            self.assignee.set_text("📱 App del celular")
+        else:
+            self.assignee.set_text("Sin asignar")
+
+    def select(self, selected: bool) -> None:
+        if selected:
+            self.root.classes(add=_SELECTED)
+        else:
+            self.root.classes(remove=_SELECTED)
+
+
+def _key(row: ChatRow) -> tuple[Any, int]:
+    return (row.sort_at, row.id)
+
+
+class ChatList:
+    """The left column of the inbox for one seller's tab."""
+
+    def __init__(self, user: CurrentUser, on_open: Callable[[int], Any]) -> None:
+        self.user = user
+        self.on_open = on_open
+        self.filter_key = "all"
+        self.query = ""
+        self.limit = PAGE_SIZE
+        self.items: dict[int, ChatItem] = {}
+        self.order: list[int] = []  # ids as displayed, newest first
+        self.selected: int | None = None
+        self._dirty: set[int] = set()
+        self._full = True
+        self.refresh = Coalesced(ui.context.client, self._flush)
+
+        with ui.column().classes("w-full h-full gap-0 no-wrap") as self.root:
+            with ui.column().classes("w-full gap-1 p-2 border-b border-slate-200 bg-white"):
+                self.search = (
+                    ui.input(placeholder="Buscar nombre, teléfono o texto", on_change=self._search_changed)
+                    .props("dense outlined clearable debounce=300")
+                    .classes("w-full")
+                    .mark("search")
+                )
+                with self.search.add_slot("prepend"):
+                    ui.icon("search")
+                with ui.row().classes("gap-1"):
+                    self.chips = {
+                        key: ui.chip(label, on_click=lambda k=key: self.set_filter(k))
+                        .props("dense clickable")
+                        .classes("text-xs")
+                        .mark(f"filter-{key}")
+                        for key, label in FILTERS.items()
+                    }
+            with ui.scroll_area().classes("w-full grow bg-white"):
+                self.column = ui.column().classes("w-full gap-0").mark("chat-list")
+                self.empty = ui.label("No hay conversaciones acá.").classes("p-4 text-slate-500").mark("empty-list")
+                self.more = ui.button("Ver más", on_click=self._more).props("flat no-caps").classes("w-full")
+        self._paint_chips()
+
+    # ---- seller actions ----------------------------------------------------------------------
+    def set_filter(self, key: str) -> None:
+        self.filter_key = key if key in FILTERS else "all"
+        self.limit = PAGE_SIZE
+        self._paint_chips()
+        self.reload()
+
+    def _search_changed(self, _event: Any) -> None:
+        self.query = (self.search.value or "").strip()
+        self.limit = PAGE_SIZE
+        self.reload()
+
+    def _more(self) -> None:
+        self.limit = min(self.limit + PAGE_SIZE, inbox_queries.MAX_ROWS)
+        self.reload()
+
+    def _paint_chips(self) -> None:
+        for key, chip in self.chips.items():
+            active = key == self.filter_key
+            chip.props(f"color={'teal-7' if active else 'grey-3'} text-color={'white' if active else 'grey-9'}")
+
+    def select(self, conversation_id: int | None) -> None:
+        if self.selected in self.items:
+            self.items[self.selected].select(False)
+        self.selected = conversation_id
+        if conversation_id in self.items:
+            self.items[conversation_id].select(True)
+
+    # ---- live updates --------------------------------------------------------------------------
+    def reload(self) -> None:
+        self._full = True
+        self.refresh.poke()
+
+    def handle(self, event: realtime.Event) -> None:
+        if event.kind == "resync":
+            self.reload()
+            return
+        if event.kind not in ("message", "conversation"):
+            return
+        reader = event.get("read_by")
+        if reader is not None and reader != self.user.id:
+            return  # another seller read it: nothing changes in my list
+        conversation_id = event.get("conversation_id")
+        if isinstance(conversation_id, int):
+            self._dirty.add(conversation_id)
+            self.refresh.poke()
+
+    async def _flush(self) -> None:
+        if self._full:
+            self._full = False
+            self._dirty.clear()
+            rows = await io(self._read, None)
+            self._rebuild(rows)
+            return
+        ids, self._dirty = sorted(self._dirty), set()
+        if ids:
+            rows = await io(self._read, ids)
+            self._apply(ids, rows)
+
+    def _read(self, only_ids: list[int] | None) -> list[ChatRow]:
+        from s7.db import session_scope
+
+        with session_scope() as session:
+            return inbox_queries.list_chats(
+                session, self.user.id, filter_key=self.filter_key, query=self.query,
+                limit=self.limit if only_ids is None else len(only_ids), only_ids=only_ids,
+            )
+
+    def _rebuild(self, rows: list[ChatRow]) -> None:
+        self.column.clear()
+        self.items.clear()
+        self.order = []
+        with self.column:
+            for row in rows:
+                self.items[row.id] = ChatItem(row, self.on_open)
+                self.order.append(row.id)
+        self.select(self.selected)
+        self.more.set_visibility(len(rows) >= self.limit and self.limit < inbox_queries.MAX_ROWS)
+        self._paint_empty()
+
+    def _apply(self, ids: list[int], rows: list[ChatRow]) -> None:
+        found = {row.id: row for row in rows}
+        for conversation_id in ids:
+            row = found.get(conversation_id)
+            item = self.items.get(conversation_id)
+            if row is None:
+                if item is not None:  # left the current filter/search
+                    self.order.remove(conversation_id)
+                    self.column.remove(item.root)
+                    del self.items[conversation_id]
+                continue
+            if item is None:
+                with self.column:
+                    item = self.items[conversation_id] = ChatItem(row, self.on_open)
+                if conversation_id == self.selected:
+                    item.select(True)
+            else:
+                self.order.remove(conversation_id)
+                item.update(row)
+            index = next((i for i, other in enumerate(self.order) if _key(self.items[other].row) < _key(row)),
+                         len(self.order))
+            self.order.insert(index, conversation_id)
+            item.root.move(self.column, target_index=index)
+        self._paint_empty()
+
+    def _paint_empty(self) -> None:
+        self.empty.set_visibility(not self.items)
