@@ -131,6 +131,7 @@ def serve_app() -> None:
         storage_secret=settings.session_secret,
         language="es",
         favicon="💬",
+        fastapi_docs=True,  # OpenAPI at /docs and /openapi.json (DESIGN.md)
         reconnect_timeout=15,
         proxy_headers=True,
         forwarded_allow_ips="*",

@@ -6,4 +6,4 @@ from s7.app import configure
 from s7.config import get_settings
 
 configure()
-ui.run(storage_secret=get_settings().session_secret, reload=False, show=False)
+ui.run(storage_secret=get_settings().session_secret, reload=False, show=False, fastapi_docs=True)
