@@ -104,46 +104,71 @@ def publish(kind: str, **data: Any) -> None:
     _notify_other_replicas(event)
 
 
-_PENDING_KEY = "s7_realtime_pending"
-
-
 def publish_after_commit(session: Session, kind: str, **data: Any) -> None:
-    """Queue an event that is published only when `session` commits."""
-    pending: list[Event] | None = session.info.get(_PENDING_KEY)
+    """Queue an event that is published only when `session` commits.
+
+    On Postgres (bridge on) the NOTIFY for the other replicas is issued inside the transaction:
+    Postgres delivers it at commit, drops it on rollback, and merges identical payloads.
+    """
+    event = Event(kind, data)
+    call_after_commit(session, lambda: deliver_local(event), key=("event", kind, _key(data)))
+    if _bridge_enabled and session.get_bind().dialect.name == "postgresql":
+        payload = _notify_payload(event)
+        if payload is not None:
+            # connection(), not session.execute(): publishing must not autoflush the caller's work.
+            session.connection().execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+
+
+# ---- "after commit" callbacks that survive savepoints -------------------------------------------
+# Each callback remembers the (sub)transaction it was queued in. A rolled-back savepoint drops only
+# what was queued inside it; the outer commit runs the rest; an outer rollback drops everything.
+
+_PENDING_KEY = "s7_after_commit"
+
+
+def call_after_commit(session: Session, callback: Callable[[], None], *, key: Any = None) -> None:
+    """Run `callback` (in the committing thread) once `session`'s transaction commits.
+    Callbacks with the same non-None `key` queued in one transaction run once."""
+    pending: list[tuple[Any, Any, Callable[[], None]]] | None = session.info.get(_PENDING_KEY)
     if pending is None:
         pending = session.info[_PENDING_KEY] = []
-        sa_event.listen(session, "after_commit", _flush_pending, once=True)
-        sa_event.listen(session, "after_rollback", _drop_pending, once=True)
-    pending.append(Event(kind, data))
+        sa_event.listen(session, "after_commit", _run_pending)
+        sa_event.listen(session, "after_soft_rollback", _drop_rolled_back)
+    if key is not None and any(k == key for _, k, _ in pending):
+        return
+    if session.get_transaction() is None:
+        session.connection()  # begin now, so the callback belongs to a transaction that can roll back
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    pending.append((transaction, key, callback))
 
 
-def _flush_pending(session: Session) -> None:
-    events: list[Event] = session.info.pop(_PENDING_KEY, [])
-    _drop_listener(session, "after_rollback", _drop_pending)
-    for event in _dedupe(events):
-        deliver_local(event)
-        _notify_other_replicas(event)
+def _run_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_KEY) or []
+    callbacks = [callback for _, _, callback in pending]
+    pending.clear()
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the data is committed; a failed side effect must not look like a failed commit
+            log.exception("after-commit callback failed")
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-    _drop_listener(session, "after_commit", _flush_pending)
+def _drop_rolled_back(session: Session, previous_transaction: Any) -> None:
+    pending = session.info.get(_PENDING_KEY)
+    if pending:
+        pending[:] = [entry for entry in pending if not _inside(entry[0], previous_transaction)]
 
 
-def _drop_listener(session: Session, name: str, fn: Callable[[Session], None]) -> None:
-    if sa_event.contains(session, name, fn):
-        sa_event.remove(session, name, fn)
+def _inside(transaction: Any, ancestor: Any) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
-def _dedupe(events: list[Event]) -> list[Event]:
-    seen: set[str] = set()
-    unique = []
-    for event in events:
-        key = json.dumps([event.kind, event.data], sort_keys=True, default=str)
-        if key not in seen:
-            seen.add(key)
-            unique.append(event)
-    return unique
+def _key(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 # ---- cross-replica bridge (Postgres LISTEN/NOTIFY) ----------------------------------------------
@@ -156,12 +181,20 @@ def enable_bridge(enabled: bool) -> None:
     _bridge_enabled = enabled
 
 
-def _notify_other_replicas(event: Event) -> None:
-    if not _bridge_enabled:
-        return
+def _notify_payload(event: Event) -> str | None:
     payload = json.dumps({"o": ORIGIN, "k": event.kind, "d": event.data}, default=str)
     if len(payload) > 7900:  # NOTIFY payloads must stay under 8000 bytes; events carry ids only
         log.warning("realtime event %s too large for NOTIFY; other replicas will miss it", event.kind)
+        return None
+    return payload
+
+
+def _notify_other_replicas(event: Event) -> None:
+    """NOTIFY outside any transaction (`publish`): its own short connection."""
+    if not _bridge_enabled:
+        return
+    payload = _notify_payload(event)
+    if payload is None:
         return
     try:
         from s7.db import get_engine
@@ -183,23 +216,27 @@ def decode_notification(payload: str) -> Event | None:
     return Event(str(body.get("k")), dict(body.get("d") or {}))
 
 
-async def pg_bridge(conninfo: str, stop: asyncio.Event) -> None:
-    """LISTEN on the events channel and deliver other replicas' events locally; reconnects."""
+async def pg_bridge(conninfo: str, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> None:
+    """LISTEN on the events channel and deliver other replicas' events locally; reconnects.
+
+    `ready` is set once the LISTEN is in place (tests wait for it before publishing).
+    """
     import psycopg
 
     while not stop.is_set():
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                if ready is not None:
+                    ready.set()
                 # Something may have happened while we were disconnected: tell pages to re-read.
                 deliver_local(Event("resync"))
-                gen = conn.notifies()
-                async for notification in gen:
-                    event = decode_notification(notification.payload)
-                    if event is not None:
-                        deliver_local(event)
-                    if stop.is_set():
-                        break
+                while not stop.is_set():
+                    # A bounded wait, so `stop` is noticed within a second even when all is quiet.
+                    async for notification in conn.notifies(timeout=1.0):
+                        event = decode_notification(notification.payload)
+                        if event is not None:
+                            deliver_local(event)
         except asyncio.CancelledError:
             raise
         except Exception:
