@@ -1,8 +1,17 @@
-"""Who owns each chat: the BOT_ON ⇄ HUMAN_TAKEOVER machine, assignment, notes, unread, leads.
+"""Who owns each chat: the BOT_ON ⇄ HUMAN_TAKEOVER machine, assignment, notes, unread.
 
-Every ownership change is a single conditional UPDATE, so two sellers clicking at once get
-exactly one winner; the loser learns who holds the chat (`HeldByOther`). Every change leaves
-an audit row and a realtime event (published after commit).
+The states (a chat is *held* by seller X when it is HUMAN_TAKEOVER, taken from the panel, and
+assigned to X; a business-app takeover is held by nobody in particular):
+
+    BOT_ON ──seller writes / takes──────────────► HUMAN_TAKEOVER (panel, held by the seller)
+    BOT_ON ──phone echo (Business app)──────────► HUMAN_TAKEOVER (business_app)
+    HUMAN_TAKEOVER ──"devolver al bot" / HUMAN_INACTIVITY_MINUTES of silence──► BOT_ON
+
+Every ownership change is a single conditional UPDATE (or runs under the row lock), so two
+sellers clicking at once get exactly one winner; the loser learns who holds the chat
+(`HeldByOther`, a 409 in the API). Every change leaves an audit row and a realtime event
+(published after commit). Leads (NONE → WARM → HOT → HOT_LOST) live in `leads`; their public
+functions are re-exported here, where the rest of the code looks for them.
 """
 
 from __future__ import annotations
@@ -15,11 +24,21 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.clock import now
-from s7.domain.models import AuditEvent, Contact, Conversation, Message, Note, ReadMark, User
+from s7.domain import messages
+from s7.domain.audit import actor_of, audit, changed
+from s7.domain.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
+from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
+
+__all__ = [  # the leads API is re-exported: callers use conversations.add_intent & co.
+    "BOT_ON", "HUMAN_TAKEOVER", "LEAD_ORDER", "ConversationError", "HeldByOther", "NotFound",
+    "add_intent", "add_note", "assign", "audit", "bot_may_speak", "ensure_conversation", "get",
+    "mark_read", "notes", "on_customer_message", "preview_of", "record_human_message", "release_if_idle",
+    "release_to_bot", "request_human", "send_seller_message", "set_lead", "takeover", "touch", "unread_counts",
+]
 
 BOT_ON = "BOT_ON"
 HUMAN_TAKEOVER = "HUMAN_TAKEOVER"
-LEAD_ORDER = {"NONE": 0, "WARM": 1, "HOT": 2}
+NOTE_MAX = 4000
 
 
 class ConversationError(Exception):
@@ -48,7 +67,7 @@ def get(session: Session, conversation_id: int, *, for_update: bool = False) -> 
         statement = statement.with_for_update()
     conversation = session.scalar(statement)
     if conversation is None:
-        raise NotFound(f"conversation {conversation_id} not found")
+        raise NotFound("No existe esa conversación")
     return conversation
 
 
@@ -82,7 +101,7 @@ def ensure_conversation(
             session.add(conversation)
             session.flush()
             nested.commit()
-            _changed(session, conversation, created=True)
+            changed(session, conversation, created=True)
         except Exception:
             nested.rollback()
             conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
@@ -140,42 +159,69 @@ def record_human_message(
 ) -> None:
     """A human wrote (panel, API or the Business app on the phone): the bot goes silent now.
 
-    Raises HeldByOther when a panel seller writes in a chat another seller holds.
+    From the panel it is a takeover by that seller (raises HeldByOther when another holds the
+    chat). From the phone the chat goes HUMAN_TAKEOVER with "business app" as the human, unless
+    a seller already holds it from the panel (then it stays theirs).
     """
-    at = now()
-    values: dict[str, Any] = {
-        "mode": HUMAN_TAKEOVER,
-        "last_human_at": at,
-        "awaiting_human_since": None,
-        "updated_at": at,
-    }
-    statement = update(Conversation).where(Conversation.id == conversation.id)
     if source == "panel" and user is not None:
-        values.update(human_source="panel")
-        statement = statement.where(_free_for(user.id))
-        values["assigned_to"] = func.coalesce(Conversation.assigned_to, user.id)
-    else:
-        values["human_source"] = func.coalesce(Conversation.human_source, "business_app")
-    was_bot = conversation.mode == BOT_ON
-    result = session.execute(statement.values(**values).execution_options(synchronize_session=False))
-    if result.rowcount == 0:
+        _claim(session, conversation.id, user, via="message")
         session.refresh(conversation)
-        raise HeldByOther(conversation.assigned_to, _holder_name(session, conversation))
+        return
+    at = now()
+    was_bot = conversation.mode == BOT_ON
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(
+            mode=HUMAN_TAKEOVER,
+            last_human_at=at,
+            awaiting_human_since=None,
+            updated_at=at,
+            human_source=func.coalesce(Conversation.human_source, "business_app"),
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(conversation)
     if was_bot:
-        actor = "seller" if source == "panel" else "business_app"
-        audit(session, conversation, "takeover", actor=actor, user=user, via="message")
-    _recover_lost_lead(session, conversation, user)
-    _changed(session, conversation)
+        audit(session, conversation, "takeover", actor="business_app", via="message")
+    changed(session, conversation)
+
+
+def send_seller_message(session: Session, conversation_id: int, user: User, text: str) -> Message:
+    """A seller writes to the customer (panel or API): takeover + THE send path, all or nothing.
+
+    Raises `messages.WindowClosed` (24 h window closed: nothing is queued, the chat does not
+    change hands), `HeldByOther`, `ConversationError` for an empty text and
+    `messages.InvalidMessage` for what WhatsApp would refuse.
+    """
+    if not (text or "").strip():
+        raise ConversationError("El mensaje está vacío")
+    conversation = get(session, conversation_id)
+    if not messages.window_open(conversation):
+        raise messages.WindowClosed(conversation.id, messages.window_closes_at(conversation))
+    record_human_message(session, conversation, user=user, source="panel")
+    message = messages.queue_outbound(session, conversation, author="seller", text=text, user_id=user.id)
+    mark_read(session, conversation.id, user.id)  # who answers has seen the chat
+    return message
 
 
 def _free_for(user_id: int) -> Any:
-    """SQL condition: this seller may hold the chat (nobody else does)."""
+    """SQL condition: nobody but this seller holds the chat."""
     return (
         (Conversation.mode == BOT_ON)
+        | (Conversation.human_source.is_distinct_from("panel"))
         | (Conversation.assigned_to.is_(None))
         | (Conversation.assigned_to == user_id)
-        | (Conversation.human_source == "business_app")
+    )
+
+
+def held_by_other(conversation: Conversation, user_id: int) -> bool:
+    """The same rule as `_free_for`, on a loaded row."""
+    return (
+        conversation.mode == HUMAN_TAKEOVER
+        and conversation.human_source == "panel"
+        and conversation.assigned_to is not None
+        and conversation.assigned_to != user_id
     )
 
 
@@ -186,11 +232,31 @@ def _holder_name(session: Session, conversation: Conversation) -> str:
     return holder.name if holder else "otro vendedor"
 
 
+def _held(session: Session, conversation: Conversation) -> HeldByOther:
+    return HeldByOther(conversation.assigned_to, _holder_name(session, conversation))
+
+
 # ---- ownership -----------------------------------------------------------------------------------
 
 
 def takeover(session: Session, conversation_id: int, user: User) -> Conversation:
-    """A seller takes the chat; exactly one of two simultaneous takers wins."""
+    """A seller takes the chat (the bot goes silent); exactly one of two simultaneous takers wins."""
+    return _claim(session, conversation_id, user, via="button")
+
+
+def _claim(session: Session, conversation_id: int, user: User, *, via: str) -> Conversation:
+    """The one conditional UPDATE behind takeover and a seller's message.
+
+    On Postgres a concurrent taker blocks on the row lock, then re-checks the WHERE against the
+    committed winner and updates nothing: it gets HeldByOther naming the winner.
+    """
+    before = session.execute(
+        select(Conversation.mode, Conversation.assigned_to, Conversation.human_source).where(
+            Conversation.id == conversation_id
+        )
+    ).one_or_none()
+    if before is None:
+        raise NotFound("No existe esa conversación")
     at = now()
     result = session.execute(
         update(Conversation)
@@ -208,62 +274,101 @@ def takeover(session: Session, conversation_id: int, user: User) -> Conversation
     conversation = get(session, conversation_id)
     session.refresh(conversation)
     if result.rowcount == 0:
-        raise HeldByOther(conversation.assigned_to, _holder_name(session, conversation))
-    audit(session, conversation, "takeover", actor=_actor(user), user=user)
-    _recover_lost_lead(session, conversation, user)
-    _changed(session, conversation)
+        raise _held(session, conversation)
+    already_mine = before.mode == HUMAN_TAKEOVER and before.human_source == "panel" and before.assigned_to == user.id
+    if not already_mine:
+        previous = before.assigned_to if before.assigned_to != user.id else None
+        audit(session, conversation, "takeover", actor=actor_of(user), user=user, via=via,
+              previous_mode=before.mode, previous_assignee=previous)
+    recover_lost_lead(session, conversation, user)
+    changed(session, conversation)
     return conversation
 
 
 def release_to_bot(
     session: Session, conversation_id: int, *, actor_user: User | None = None, reason: str = "button"
 ) -> Conversation:
-    """Back to the bot (the panel's button, or human inactivity). The assignee stays as owner."""
+    """Back to the bot (the panel's button). The assignee stays as the chat's owner.
+
+    A seller may release a chat they hold, a business-app takeover or an unassigned one; only an
+    admin releases a chat another seller holds. Releasing also ends a wait for a human (the bot
+    may talk again at once).
+    """
     conversation = get(session, conversation_id, for_update=True)
-    if actor_user is not None and actor_user.role != "admin" and conversation.mode == HUMAN_TAKEOVER:
-        holder = conversation.assigned_to
-        if holder is not None and holder != actor_user.id and conversation.human_source == "panel":
-            raise HeldByOther(holder, _holder_name(session, conversation))
-    if conversation.mode == BOT_ON:
+    if actor_user is not None and actor_user.role != "admin" and held_by_other(conversation, actor_user.id):
+        raise _held(session, conversation)
+    if conversation.mode == BOT_ON and conversation.awaiting_human_since is None:
         return conversation
+    previous_mode = conversation.mode
     conversation.mode = BOT_ON
     conversation.human_source = None
     conversation.awaiting_human_since = None
+    conversation.updated_at = now()
     session.flush()
-    actor = _actor(actor_user) if actor_user else "system"
-    audit(session, conversation, "release", actor=actor, user=actor_user, reason=reason)
-    _changed(session, conversation)
+    actor = actor_of(actor_user) if actor_user else "system"
+    audit(session, conversation, "release", actor=actor, user=actor_user, reason=reason, previous_mode=previous_mode)
+    changed(session, conversation)
+    return conversation
+
+
+def release_if_idle(session: Session, conversation_id: int, *, cutoff: datetime) -> Conversation | None:
+    """HUMAN_INACTIVITY_MINUTES of human silence (last human message at or before `cutoff`):
+    back to the bot. One conditional UPDATE, so only one replica's sweep does it; None when the
+    chat is no longer idle (a human wrote meanwhile) or another sweep got there first."""
+    at = now()
+    result = session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.mode == HUMAN_TAKEOVER,
+            func.coalesce(Conversation.last_human_at, Conversation.updated_at) <= cutoff,
+        )
+        .values(mode=BOT_ON, human_source=None, awaiting_human_since=None, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    conversation = get(session, conversation_id)
+    session.refresh(conversation)
+    audit(session, conversation, "release", actor="system", reason="inactividad", previous_mode=HUMAN_TAKEOVER)
+    changed(session, conversation)
     return conversation
 
 
 def assign(session: Session, conversation_id: int, user_id: int | None, *, actor_user: User) -> Conversation:
-    """Give the chat to a seller (or nobody). Sellers may only take free chats for themselves or
-    hand over their own; admins may reassign anything."""
+    """Give the chat to a seller (or to nobody, `user_id=None`).
+
+    Sellers may assign a chat nobody else holds (to themselves or a teammate: a hand-over);
+    admins may reassign anything. If the chat is in a panel takeover, the new assignee holds it.
+    """
     conversation = get(session, conversation_id, for_update=True)
     if user_id is not None:
         target = session.get(User, user_id)
         if target is None or not target.active:
             raise ConversationError("Ese usuario no existe o está desactivado")
-    if actor_user.role != "admin":
-        holder = conversation.assigned_to
-        if holder is not None and holder != actor_user.id:
-            raise HeldByOther(holder, _holder_name(session, conversation))
+    if actor_user.role != "admin" and held_by_other(conversation, actor_user.id):
+        raise _held(session, conversation)
     previous = conversation.assigned_to
+    if previous == user_id:
+        return conversation
     conversation.assigned_to = user_id
-    if conversation.mode == HUMAN_TAKEOVER and conversation.human_source == "panel" and user_id is None:
-        conversation.human_source = "business_app" if previous is None else conversation.human_source
+    conversation.updated_at = now()
     session.flush()
-    audit(session, conversation, "assign", actor=_actor(actor_user), user=actor_user, to=user_id, previous=previous)
-    _changed(session, conversation)
+    audit(session, conversation, "assign", actor=actor_of(actor_user), user=actor_user, to=user_id, previous=previous)
+    changed(session, conversation)
     return conversation
 
 
+# ---- notes ------------------------------------------------------------------------------------
+
+
 def add_note(session: Session, conversation_id: int, user: User, text: str) -> Note:
-    text = text.strip()
+    """An internal note: seen by the team, never sent to the customer."""
+    text = (text or "").strip()
     if not text:
         raise ConversationError("La nota está vacía")
-    if len(text) > 4000:
-        raise ConversationError("La nota es demasiado larga (máximo 4000 caracteres)")
+    if len(text) > NOTE_MAX:
+        raise ConversationError(f"La nota es demasiado larga (máximo {NOTE_MAX} caracteres)")
     conversation = get(session, conversation_id)
     note = Note(conversation_id=conversation.id, author_user_id=user.id, text=text)
     session.add(note)
@@ -276,56 +381,7 @@ def notes(session: Session, conversation_id: int) -> list[Note]:
     return list(session.scalars(select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)))
 
 
-# ---- leads and the bot's hand-off -------------------------------------------------------------
-
-
-def add_intent(session: Session, conversation: Conversation, points: int, *, reason: str) -> str:
-    """Add purchase-intent points; NONE → WARM → HOT by the intent thresholds. Returns the lead.
-
-    Becoming HOT alerts the sellers and makes the bot wait for one (awaiting_human_since);
-    nobody taking it within HOT_LEAD_UNCLAIMED_MINUTES turns it HOT_LOST (jobs).
-    """
-    from s7.domain import intent
-
-    if points <= 0:
-        return conversation.lead
-    conversation.intent_score = (conversation.intent_score or 0) + points
-    target = intent.lead_for_score(conversation.intent_score)
-    current = conversation.lead
-    if current != "HOT_LOST" and LEAD_ORDER.get(target, 0) > LEAD_ORDER.get(current, 0):
-        set_lead(session, conversation, target, actor="bot", reason=reason)
-        if target == "HOT" and conversation.mode == BOT_ON:
-            conversation.awaiting_human_since = now()
-            realtime.publish_after_commit(session, "alert", conversation_id=conversation.id, reason="hot")
-    session.flush()
-    _changed(session, conversation)
-    return conversation.lead
-
-
-def set_lead(
-    session: Session, conversation: Conversation, lead: str, *, actor: str, reason: str = "", user: User | None = None
-) -> None:
-    previous = conversation.lead
-    if previous == lead:
-        return
-    conversation.lead = lead
-    if lead == "HOT":
-        conversation.hot_at = now()
-    session.flush()
-    audit(session, conversation, "lead", actor=actor, user=user, previous=previous, lead=lead, reason=reason)
-    _changed(session, conversation)
-
-
-def request_human(session: Session, conversation: Conversation, *, reason: str) -> None:
-    """The customer asked for a person: alert the sellers; the bot waits for one."""
-    if conversation.mode != BOT_ON:
-        return
-    if conversation.awaiting_human_since is None:
-        conversation.awaiting_human_since = now()
-    session.flush()
-    audit(session, conversation, "handoff_requested", actor="customer", reason=reason)
-    realtime.publish_after_commit(session, "alert", conversation_id=conversation.id, reason="handoff")
-    _changed(session, conversation)
+# ---- the bot's turn -----------------------------------------------------------------------------
 
 
 def bot_may_speak(session: Session, conversation: Conversation) -> bool:
@@ -337,12 +393,6 @@ def bot_may_speak(session: Session, conversation: Conversation) -> bool:
         .with_for_update()
     ).one()
     return fresh.mode == BOT_ON and fresh.awaiting_human_since is None
-
-
-def _recover_lost_lead(session: Session, conversation: Conversation, user: User | None) -> None:
-    """A seller dealing with a HOT_LOST lead clears the flag (it stays in the audit trail)."""
-    if conversation.lead == "HOT_LOST" and user is not None:
-        set_lead(session, conversation, "HOT", actor=_actor(user), user=user, reason="tomado por un vendedor")
 
 
 # ---- unread ------------------------------------------------------------------------------------
@@ -380,40 +430,3 @@ def unread_counts(session: Session, user_id: int, conversation_ids: list[int] | 
     if conversation_ids is not None:
         statement = statement.where(Message.conversation_id.in_(conversation_ids))
     return {cid: count for cid, count in session.execute(statement)}
-
-
-# ---- audit and events ----------------------------------------------------------------------------
-
-
-def _actor(user: User | None) -> str:
-    if user is None:
-        return "system"
-    return "admin" if user.role == "admin" else "seller"
-
-
-def audit(
-    session: Session,
-    conversation: Conversation | None,
-    action: str,
-    *,
-    actor: str,
-    user: User | None = None,
-    **detail: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        conversation_id=conversation.id if conversation else None,
-        actor=actor,
-        actor_user_id=user.id if user else None,
-        action=action,
-        detail={k: v for k, v in detail.items() if v is not None},
-    )
-    session.add(event)
-    return event
-
-
-def _changed(session: Session, conversation: Conversation, **extra: Any) -> None:
-    realtime.publish_after_commit(session, "conversation", conversation_id=conversation.id, **extra)
-
-
-def idle_since(conversation: Conversation) -> datetime | None:
-    return conversation.last_human_at

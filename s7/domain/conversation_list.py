@@ -1,0 +1,132 @@
+"""Conversations as the REST API lists them: combinable filters, pages, unread per viewer.
+
+(The panel's chat list has its own view-shaped reader in `inbox_queries`; both read the same
+tables and the same unread rule: customer messages after the viewer's read mark.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from s7.domain.conversations import NotFound
+from s7.domain.models import Contact, Conversation, Message, ReadMark, User
+
+Q_MAX = 100
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    mode: str | None = None
+    leads: tuple[str, ...] = ()
+    assigned_to: int | None = None
+    unassigned: bool = False
+    q: str = ""
+    unread_only: bool = False
+
+
+@dataclass(frozen=True)
+class ListedConversation:
+    conversation: Conversation
+    wa_id: str
+    name: str | None
+    assignee_name: str | None
+    unread: int
+
+
+def _unread_for(viewer_id: int):  # type: ignore[no-untyped-def]
+    """Correlated count of this viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
+    seen = (
+        select(ReadMark.last_read_message_id)
+        .where(ReadMark.conversation_id == Conversation.id, ReadMark.user_id == viewer_id)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    return (
+        select(func.count(Message.id))
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.direction == "in",
+            Message.id > func.coalesce(seen, 0),
+        )
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _base(viewer_id: int) -> tuple[Select, object]:
+    assignee = aliased(User)
+    unread = _unread_for(viewer_id).label("unread")
+    statement = (
+        select(Conversation, Contact.wa_id, Contact.name, assignee.name, unread)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(assignee, assignee.id == Conversation.assigned_to)
+    )
+    return statement, unread
+
+
+def _apply(statement: Select, unread: object, f: ConversationFilter) -> Select:
+    if f.mode:
+        statement = statement.where(Conversation.mode == f.mode)
+    if f.leads:
+        statement = statement.where(Conversation.lead.in_(f.leads))
+    if f.unassigned:
+        statement = statement.where(Conversation.assigned_to.is_(None))
+    elif f.assigned_to is not None:
+        statement = statement.where(Conversation.assigned_to == f.assigned_to)
+    if f.unread_only:
+        statement = statement.where(unread > 0)  # type: ignore[operator]
+    q = " ".join(f.q.split())[:Q_MAX]
+    if q:
+        pattern = _like(q)
+        matches = [
+            Contact.name.ilike(pattern, escape="\\"),
+            exists().where(Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")),
+        ]
+        digits = "".join(c for c in q if c.isdigit())
+        if len(digits) >= 3:  # "+54 9 11 5555-1234" finds 5491155551234
+            matches.append(Contact.wa_id.like(_like(digits), escape="\\"))
+        statement = statement.where(or_(*matches))
+    return statement
+
+
+def list_conversations(
+    session: Session, viewer_id: int, f: ConversationFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[ListedConversation], int]:
+    """One page of matching chats, most recent activity first, and how many match in total."""
+    statement, unread = _base(viewer_id)
+    statement = _apply(statement, unread, f)
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    sort_at = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+    page = session.execute(statement.order_by(sort_at.desc(), Conversation.id.desc()).limit(limit).offset(offset))
+    return [ListedConversation(c, wa_id, name, assignee, count or 0) for c, wa_id, name, assignee, count in page], total
+
+
+def one(session: Session, viewer_id: int, conversation_id: int) -> ListedConversation:
+    """One chat as the viewer sees it (NotFound if there is no such chat)."""
+    statement, _ = _base(viewer_id)
+    row = session.execute(statement.where(Conversation.id == conversation_id)).one_or_none()
+    if row is None:
+        raise NotFound("No existe esa conversación")
+    conversation, wa_id, name, assignee, count = row
+    session.refresh(conversation)  # the row may have just changed in this transaction
+    return ListedConversation(conversation, wa_id, name, assignee, count or 0)
+
+
+def recent_messages(
+    session: Session, conversation_id: int, *, limit: int = 50, before_id: int | None = None
+) -> tuple[list[Message], bool]:
+    """The newest `limit` messages (older than `before_id` if given), oldest first, and whether
+    older ones remain (page back with `before_id` = the first id returned)."""
+    statement = select(Message).where(Message.conversation_id == conversation_id)
+    if before_id is not None:
+        statement = statement.where(Message.id < before_id)
+    rows = list(session.scalars(statement.order_by(Message.id.desc()).limit(limit + 1)))
+    return rows[:limit][::-1], len(rows) > limit
