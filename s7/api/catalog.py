@@ -1,0 +1,87 @@
+"""/api/catalog: ranked search (any signed-in user) and catalog import (admins).
+
+Both go through `s7.domain.catalog`, the same service behind the bot, the panel and the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile, status
+from sqlalchemy.orm import Session
+
+from s7.api.deps import api_admin, api_user, db_session
+from s7.auth import CurrentUser
+from s7.domain import catalog
+
+router = APIRouter(prefix="/api/catalog", tags=["catalog"], dependencies=[Depends(api_user)])
+
+Db = Annotated[Session, Depends(db_session, scope="function")]
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+QUERY_MAX = 200
+_CHUNK = 1024 * 1024
+
+
+@router.get("/search", summary="Buscar productos (en stock primero, después coincidencia y popularidad)")
+def search(
+    _user: Annotated[CurrentUser, Depends(api_user)],
+    session: Db,
+    q: str = Query("", description="lo que buscaría un cliente: «zapatillas nike 42»"),
+    limit: int = Query(10, ge=1, le=50),
+    in_stock_only: bool = Query(False),
+) -> dict[str, Any]:
+    query = " ".join(q.split())
+    if not query:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="Escribí qué buscar en «q»")
+    if len(query) > QUERY_MAX:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"La búsqueda admite hasta {QUERY_MAX} caracteres"
+        )
+    hits = catalog.search(session, query, limit=limit, in_stock_only=in_stock_only)
+    return {
+        "query": query,
+        "items": [hit.to_dict() for hit in hits],
+        "best": hits.best.to_dict() if hits.best is not None else None,
+    }
+
+
+@router.post(
+    "/import",
+    summary="Importar un catálogo JSON o CSV (solo administradores)",
+    max_body_size=MAX_IMPORT_BYTES + 256 * 1024,  # the file plus multipart overhead
+    responses={
+        413: {"description": "El archivo supera el máximo"},
+        422: {"description": "El archivo no es un catálogo (no se cambió nada)"},
+    },
+)
+def import_catalog(
+    _admin: Annotated[CurrentUser, Depends(api_admin)],
+    session: Db,
+    file: UploadFile = File(..., description="catálogo .json o .csv"),
+    deactivate_missing: bool = Form(False, description="desactivar los productos que no están en el archivo"),
+) -> dict[str, Any]:
+    data = _read_limited(file)
+    try:
+        report = catalog.import_catalog(
+            session, data, file.filename or "catalogo", deactivate_missing=deactivate_missing
+        )
+    except catalog.CatalogError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    return report.to_dict()
+
+
+def _read_limited(file: UploadFile) -> bytes:
+    """The upload's bytes, refusing more than MAX_IMPORT_BYTES with a clear 413."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := file.file.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                detail=f"El archivo supera el máximo de {MAX_IMPORT_BYTES // (1024 * 1024)} MB",
+            )
+        parts.append(chunk)
+    if not size:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="El archivo está vacío.")
+    return b"".join(parts)

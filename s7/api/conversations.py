@@ -1,0 +1,359 @@
+"""/api/conversations: list, read, write as a seller, take over, release, assign, notes.
+
+Thin: parse → call `s7.domain.conversations` → serialise. Every route needs a Bearer token
+(`api_user`); sellers and admins see every chat of the store (a small shared inbox), and the
+domain decides who may take, release or reassign what (409 naming who holds the chat).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from s7.api.deps import api_user, db_session
+from s7.auth import CurrentUser
+from s7.domain import audit, conversation_list, conversations, messages
+from s7.domain.models import LEADS, MODES, Message, Note, User
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], dependencies=[Depends(api_user)])
+
+# Commit before the response goes out: a 200 means it happened (the default "request" scope
+# would commit after sending, so a client's next call could miss it).
+Db = Annotated[Session, Depends(db_session, scope="function")]
+Me = Annotated[CurrentUser, Depends(api_user)]
+
+
+# ---- resources ---------------------------------------------------------------------------------
+
+
+class ConversationOut(BaseModel):
+    id: int
+    wa_id: str
+    name: str | None
+    mode: str
+    lead: str
+    intent_score: int
+    assigned_to: int | None
+    unread: int
+    last_message_at: datetime | None
+    window_open: bool
+    # more than the contract asks
+    assigned_to_name: str | None
+    human_source: str | None
+    awaiting_human_since: datetime | None
+    window_closes_at: datetime | None
+    last_message_preview: str | None
+    hot_at: datetime | None
+    created_at: datetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class OptionOut(BaseModel):
+    id: str
+    title: str
+    description: str | None = None
+
+
+class MessageOut(BaseModel):
+    id: int
+    wa_message_id: str | None
+    direction: str
+    author: str
+    author_user_id: int | None
+    type: str
+    text: str | None
+    options: list[OptionOut]
+    status: str
+    error: str | None
+    created_at: datetime
+    context_wa_id: str | None
+    reaction: str | None
+    media: dict[str, Any] | None
+    edited: bool
+    revoked: bool
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    has_more: bool
+
+
+class NoteOut(BaseModel):
+    id: int
+    conversation_id: int
+    author_user_id: int
+    author_name: str | None
+    text: str
+    created_at: datetime
+
+
+class AuditOut(BaseModel):
+    id: int
+    action: str
+    actor: str
+    actor_user_id: int | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class TextIn(BaseModel):
+    text: str
+
+
+class AssignIn(BaseModel):
+    user_id: int | None
+
+
+class ReadOut(BaseModel):
+    last_read_message_id: int | None
+
+
+def _conversation_out(listed: conversation_list.ListedConversation) -> ConversationOut:
+    c = listed.conversation
+    return ConversationOut(
+        id=c.id,
+        wa_id=listed.wa_id,
+        name=listed.name,
+        mode=c.mode,
+        lead=c.lead,
+        intent_score=c.intent_score or 0,
+        assigned_to=c.assigned_to,
+        unread=listed.unread,
+        last_message_at=c.last_message_at,
+        window_open=messages.window_open(c),
+        assigned_to_name=listed.assignee_name,
+        human_source=c.human_source,
+        awaiting_human_since=c.awaiting_human_since,
+        window_closes_at=messages.window_closes_at(c),
+        last_message_preview=c.last_message_preview,
+        hot_at=c.hot_at,
+        created_at=c.created_at,
+    )
+
+
+def _message_out(m: Message) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        wa_message_id=m.wa_message_id,
+        direction=m.direction,
+        author=m.author,
+        author_user_id=m.author_user_id,
+        type=m.type,
+        text=None if m.revoked else m.text,
+        options=[OptionOut(**{k: str(v) for k, v in o.items() if k in ("id", "title", "description")})
+                 for o in (m.options or [])],
+        status=m.status,
+        error=m.error,
+        created_at=m.created_at,
+        context_wa_id=m.context_wa_id,
+        reaction=m.reaction,
+        media=m.media,
+        edited=m.edited,
+        revoked=m.revoked,
+    )
+
+
+def _note_out(n: Note) -> NoteOut:
+    return NoteOut(
+        id=n.id, conversation_id=n.conversation_id, author_user_id=n.author_user_id,
+        author_name=n.author.name if n.author else None, text=n.text, created_at=n.created_at,
+    )
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Domain refusals → HTTP answers with the domain's Spanish message."""
+    try:
+        yield
+    except conversations.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except conversations.HeldByOther as exc:
+        headers = {"X-Held-By": str(exc.holder_id)} if exc.holder_id is not None else None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc), headers=headers) from None
+    except messages.WindowClosed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.user_message) from None
+    except (conversations.ConversationError, messages.InvalidMessage) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+def _me(session: Session, current: CurrentUser) -> User:
+    user = session.get(User, current.id)
+    if user is None:  # deleted between the token check and now
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Token inválido o vencido")
+    return user
+
+
+def _view(session: Session, current: CurrentUser, conversation_id: int) -> ConversationOut:
+    with _domain_errors():
+        return _conversation_out(conversation_list.one(session, current.id, conversation_id))
+
+
+def _bad(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
+
+
+def _filter(
+    current: CurrentUser, mode: str | None, lead: str | None, assigned_to: str | None, q: str,
+    mine: bool, unassigned: bool, unread: bool,
+) -> conversation_list.ConversationFilter:
+    if mode and mode not in MODES:
+        raise _bad(f"mode: usá {' o '.join(MODES)}")
+    leads = tuple(part.strip().upper() for part in (lead or "").split(",") if part.strip())
+    if any(value not in LEADS for value in leads):
+        raise _bad(f"lead: usá {', '.join(LEADS)} (podés separar varios con comas)")
+    owner: int | None = current.id if mine else None
+    if assigned_to:
+        value = assigned_to.strip().lower()
+        if value == "me":
+            owner = current.id
+        elif value == "none":
+            unassigned = True
+        elif value.isdigit():
+            owner = int(value)
+        else:
+            raise _bad("assigned_to: usá el id de un usuario, «me» o «none»")
+    if len(q) > conversation_list.Q_MAX:
+        raise _bad(f"q: la búsqueda admite hasta {conversation_list.Q_MAX} caracteres")
+    return conversation_list.ConversationFilter(
+        mode=mode or None, leads=leads, assigned_to=owner, unassigned=unassigned, q=q, unread_only=unread
+    )
+
+
+# ---- routes ----------------------------------------------------------------------------------------
+
+
+@router.get("", response_model=ConversationPage, summary="Listar conversaciones (filtros y páginas)")
+def list_conversations(
+    current: Me,
+    session: Db,
+    mode: str | None = Query(None, description="BOT_ON o HUMAN_TAKEOVER"),
+    lead: str | None = Query(None, description="NONE, WARM, HOT, HOT_LOST; varios separados por comas"),
+    assigned_to: str | None = Query(None, description="id de usuario, `me` (las mías) o `none` (sin asignar)"),
+    q: str = Query("", description="nombre, teléfono o texto de un mensaje"),
+    mine: bool = Query(False, description="atajo de assigned_to=me"),
+    unassigned: bool = Query(False, description="atajo de assigned_to=none"),
+    unread: bool = Query(False, description="solo las que tienen mensajes sin leer (para vos)"),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> ConversationPage:
+    wanted = _filter(current, mode, lead, assigned_to, q, mine, unassigned, unread)
+    rows, total = conversation_list.list_conversations(session, current.id, wanted, limit=limit, offset=offset)
+    return ConversationPage(items=[_conversation_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut, summary="Una conversación")
+def get_conversation(
+    conversation_id: int, current: Me, session: Db
+) -> ConversationOut:
+    return _view(session, current, conversation_id)
+
+
+@router.get("/{conversation_id}/messages", response_model=MessagePage, summary="Mensajes (los más nuevos)")
+def list_messages(
+    conversation_id: int,
+    current: Me,
+    session: Db,
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, ge=1, description="para ver más viejos: el primer id recibido"),
+) -> MessagePage:
+    with _domain_errors():
+        conversations.get(session, conversation_id)
+    rows, has_more = conversation_list.recent_messages(session, conversation_id, limit=limit, before_id=before_id)
+    return MessagePage(items=[_message_out(m) for m in rows], has_more=has_more)
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Escribirle al cliente como vendedor (toma la conversación)",
+    responses={409: {"description": "La tiene otro vendedor, o la ventana de 24 h está cerrada"}},
+)
+def send_message(
+    conversation_id: int, body: TextIn, current: Me, session: Db
+) -> MessageOut:
+    with _domain_errors():
+        message = conversations.send_seller_message(session, conversation_id, _me(session, current), body.text)
+    return _message_out(message)
+
+
+@router.post(
+    "/{conversation_id}/takeover", response_model=ConversationOut, summary="Tomar la conversación (el bot se calla)",
+    responses={409: {"description": "La tiene otro vendedor (el detalle dice quién)"}},
+)
+def takeover(conversation_id: int, current: Me, session: Db) -> ConversationOut:
+    with _domain_errors():
+        conversations.takeover(session, conversation_id, _me(session, current))
+    return _view(session, current, conversation_id)
+
+
+@router.post("/{conversation_id}/release", response_model=ConversationOut, summary="Devolver la conversación al bot")
+def release(conversation_id: int, current: Me, session: Db) -> ConversationOut:
+    with _domain_errors():
+        conversations.release_to_bot(session, conversation_id, actor_user=_me(session, current))
+    return _view(session, current, conversation_id)
+
+
+@router.post("/{conversation_id}/assign", response_model=ConversationOut, summary="Asignar a un vendedor (o a nadie)")
+def assign(
+    conversation_id: int, body: AssignIn, current: Me, session: Db
+) -> ConversationOut:
+    with _domain_errors():
+        conversations.assign(session, conversation_id, body.user_id, actor_user=_me(session, current))
+    return _view(session, current, conversation_id)
+
+
+@router.post("/{conversation_id}/read", response_model=ReadOut, summary="Marcar como leída (para vos)")
+def mark_read(conversation_id: int, current: Me, session: Db) -> ReadOut:
+    with _domain_errors():
+        conversations.get(session, conversation_id)
+    return ReadOut(last_read_message_id=conversations.mark_read(session, conversation_id, current.id))
+
+
+@router.get("/{conversation_id}/notes", response_model=list[NoteOut], summary="Notas internas")
+def list_notes(
+    conversation_id: int, current: Me, session: Db
+) -> list[NoteOut]:
+    with _domain_errors():
+        conversations.get(session, conversation_id)
+    return [_note_out(n) for n in conversations.notes(session, conversation_id)]
+
+
+@router.post(
+    "/{conversation_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED,
+    summary="Agregar una nota interna (nunca se envía al cliente)",
+)
+def add_note(
+    conversation_id: int, body: TextIn, current: Me, session: Db
+) -> NoteOut:
+    with _domain_errors():
+        note = conversations.add_note(session, conversation_id, _me(session, current), body.text)
+    return _note_out(note)
+
+
+@router.get("/{conversation_id}/audit", response_model=list[AuditOut], summary="Historial de cambios")
+def audit_trail(
+    conversation_id: int, current: Me, session: Db
+) -> list[AuditOut]:
+    with _domain_errors():
+        conversations.get(session, conversation_id)
+    return [
+        AuditOut(id=e.id, action=e.action, actor=e.actor, actor_user_id=e.actor_user_id, detail=e.detail or {},
+                 created_at=e.created_at)
+        for e in audit.trail(session, conversation_id)
+    ]
