@@ -5,6 +5,8 @@ subscription per tab, which ends when the tab goes away.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
 from nicegui import background_tasks, ui
 
@@ -82,7 +84,7 @@ class Inbox:
         self.alerts.seen(conversation_id)
         self._phone_shows(chat=True)
         if not initial:
-            ui.navigate.history.replace(f"/?chat={conversation_id:d}")
+            self._set_url(f"/?chat={conversation_id:d}")
         await io(chat_actions.seen, conversation_id, self.user)
 
     def back(self) -> None:
@@ -93,7 +95,12 @@ class Inbox:
         self.list.select(None)
         self.placeholder.set_visibility(True)
         self._phone_shows(chat=False)
-        ui.navigate.history.replace("/")
+        self._set_url("/")
+
+    def _set_url(self, path: str) -> None:
+        """Keep the address bar on the open chat (a reload or a shared link opens it again).
+        Through the client, not the ambient slot: the clicked button may be gone by now."""
+        self.client.run_javascript(f"history.replaceState(null, '', {json.dumps(path)})")
 
     def _phone_shows(self, *, chat: bool) -> None:
         """Below the md breakpoint only one column is visible: the list or the open chat."""
