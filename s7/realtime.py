@@ -143,6 +143,8 @@ def call_after_commit(session: Session, callback: Callable[[], None], *, key: An
 
 
 def _run_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy also fires after_commit when a savepoint is released: not a commit yet
     pending = session.info.get(_PENDING_KEY) or []
     callbacks = [callback for _, _, callback in pending]
     pending.clear()
