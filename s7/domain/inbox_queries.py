@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from s7 import realtime
-from s7.domain import conversations
+from s7.domain import conversation_list, conversations
 from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
 
 # Filter key → label shown on the chip (es-AR).
@@ -101,40 +101,25 @@ def _sort_at() -> Any:
     return func.coalesce(Conversation.last_message_at, Conversation.created_at)
 
 
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# The panel's filter chips, as the REST API's filter (one search rule for both: name, phone
+# digits, message text; LIKE wildcards taken literally).
+_CHIP_FILTERS = {
+    "all": {},
+    "mine": {},  # assigned_to is the viewer: filled in per call
+    "unassigned": {"unassigned": True},
+    "hot": {"leads": ("HOT",)},
+    "hot_lost": {"leads": ("HOT_LOST",)},
+    "bot": {"mode": conversations.BOT_ON},
+    "human": {"mode": conversations.HUMAN_TAKEOVER},
+}
 
 
 def _filtered(statement: Select, user_id: int, filter_key: str, query: str) -> Select:
+    values: dict[str, Any] = dict(_CHIP_FILTERS.get(filter_key, {}))
     if filter_key == "mine":
-        statement = statement.where(Conversation.assigned_to == user_id)
-    elif filter_key == "unassigned":
-        statement = statement.where(Conversation.assigned_to.is_(None))
-    elif filter_key == "hot":
-        statement = statement.where(Conversation.lead == "HOT")
-    elif filter_key == "hot_lost":
-        statement = statement.where(Conversation.lead == "HOT_LOST")
-    elif filter_key == "bot":
-        statement = statement.where(Conversation.mode == conversations.BOT_ON)
-    elif filter_key == "human":
-        statement = statement.where(Conversation.mode == conversations.HUMAN_TAKEOVER)
-    query = " ".join(query.split())[:100]
-    if query:
-        pattern = _like(query)
-        conditions = [
-            Contact.name.ilike(pattern, escape="\\"),
-            exists(
-                select(Message.id).where(
-                    Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")
-                )
-            ),
-        ]
-        digits = "".join(c for c in query if c.isdigit())
-        if len(digits) >= 3:
-            conditions.append(Contact.wa_id.like(_like(digits), escape="\\"))
-        statement = statement.where(or_(*conditions))
-    return statement
+        values["assigned_to"] = user_id
+    # `_apply` is the API's filter; it only needs `unread` for unread_only, which chips never set.
+    return conversation_list._apply(statement, None, conversation_list.ConversationFilter(q=query, **values))
 
 
 def list_chats(
@@ -253,13 +238,16 @@ def _message_rows(session: Session, statement: Select) -> list[MessageRow]:
 
 def recent_messages(
     session: Session, conversation_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE
-) -> list[MessageRow]:
-    """The newest `limit` messages (older than `before_id` when paging back), oldest first."""
-    statement = select(Message).where(Message.conversation_id == conversation_id)
-    if before_id is not None:
-        statement = statement.where(Message.id < before_id)
-    statement = statement.order_by(Message.id.desc()).limit(min(max(limit, 1), 200))
-    return list(reversed(_message_rows(session, statement)))
+) -> tuple[list[MessageRow], bool]:
+    """The newest `limit` messages (older than `before_id` when paging back), oldest first, and
+    whether older ones remain."""
+    rows, older = conversation_list.recent_messages(
+        session, conversation_id, limit=min(max(limit, 1), 200), before_id=before_id
+    )
+    if not rows:
+        return [], False
+    statement = select(Message).where(Message.id.in_([m.id for m in rows])).order_by(Message.id)
+    return _message_rows(session, statement), older
 
 
 def messages_by_id(session: Session, conversation_id: int, message_ids: list[int]) -> list[MessageRow]:
@@ -272,12 +260,6 @@ def messages_by_id(session: Session, conversation_id: int, message_ids: list[int
         .order_by(Message.id)
     )
     return _message_rows(session, statement)
-
-
-def has_older_messages(session: Session, conversation_id: int, before_id: int) -> bool:
-    return session.scalar(
-        select(exists().where(Message.conversation_id == conversation_id, Message.id < before_id))
-    ) is True
 
 
 def notes_between(

@@ -39,8 +39,7 @@ def load(conversation_id: int) -> Snapshot | None:
         header = inbox_queries.chat_header(session, conversation_id)
         if header is None:
             return None
-        rows = inbox_queries.recent_messages(session, conversation_id)
-        older = bool(rows) and inbox_queries.has_older_messages(session, conversation_id, rows[0].id)
+        rows, older = inbox_queries.recent_messages(session, conversation_id)
         notes = inbox_queries.notes_between(session, conversation_id, since=rows[0].created_at if older else None)
         return Snapshot(header, rows, notes, older, inbox_queries.team(session))
 
@@ -324,8 +323,7 @@ class ChatView:
 
         def read() -> tuple[list[MessageRow], list[NoteRow], bool]:
             with session_scope() as session:
-                rows = inbox_queries.recent_messages(session, self.id, before_id=before_id)
-                older = bool(rows) and inbox_queries.has_older_messages(session, self.id, rows[0].id)
+                rows, older = inbox_queries.recent_messages(session, self.id, before_id=before_id)
                 since = rows[0].created_at if older and rows else None
                 notes = inbox_queries.notes_between(session, self.id, since=since, until=until)
                 return rows, notes, older

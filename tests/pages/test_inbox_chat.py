@@ -10,8 +10,9 @@ from nicegui.testing import User
 
 from s7.clock import now
 from s7.db import session_scope
-from s7.domain import messages
+from s7.domain import conversations, messages
 from s7.domain.models import Message
+from s7.domain.models import User as UserRow
 from tests.pages.inbox_helpers import (
     bot_says,
     customer_says,
@@ -43,8 +44,6 @@ async def test_the_timeline_shows_who_said_what_with_options_media_reactions_and
     customer_says("5491100000101", None, type="audio", media={"id": "m2", "voice": True})
     take(chat, seller)
     with session_scope() as session:
-        from s7.domain import conversations
-
         conversation = conversations.get(session, chat)
         sent = messages.queue_outbound(session, conversation, author="seller", text="¡Te las reservo!",
                                        user_id=seller).id
@@ -153,3 +152,28 @@ async def test_customer_html_is_shown_as_text_never_as_markup(pg_db, user: User)
                 if "alert" in str(value):  # only Quasar's text-only `name` of a chat bubble may carry it
                     assert (element.tag, key) == ("q-chat-message", "name"), (element, key)
     await user.should_see(evil_name)
+
+
+async def test_a_long_chat_opens_on_its_last_page_and_loads_older_messages_on_demand(pg_db, user: User) -> None:
+    seller = make_user("Vendedor Uno")
+    start = now() - timedelta(hours=3)
+    for i in range(60):
+        chat, _ = customer_says("5491100000141", f"mensaje número {i:02d}", name="Charlatán",
+                                at=start + timedelta(minutes=i))
+        if i == 5:
+            with session_scope() as session:
+                note = conversations.add_note(session, chat, session.get(UserRow, seller), "nota vieja")
+                note.created_at = start + timedelta(minutes=5, seconds=30)
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat}")
+    await user.should_see("mensaje número 59")
+    await user.should_see("mensaje número 10")
+    await user.should_not_see("mensaje número 09")
+    await user.should_not_see("nota vieja")
+    user.find("Ver mensajes anteriores").click()
+    await user.should_see("mensaje número 00", retries=30)
+    await user.should_see("nota vieja")
+    await user.should_not_see("Ver mensajes anteriores")
+    with user:
+        timeline = [el.text for el in ElementFilter(marker="message-text", local_scope=False)]
+    assert timeline == [f"mensaje número {i:02d}" for i in range(60)]  # in order, no gaps or repeats
