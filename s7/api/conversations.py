@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from s7.api.deps import api_user, db_session
@@ -67,6 +67,8 @@ class OptionOut(BaseModel):
 
 
 class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     wa_message_id: str | None
     direction: str
@@ -100,6 +102,8 @@ class NoteOut(BaseModel):
 
 
 class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     action: str
     actor: str
@@ -144,25 +148,8 @@ def _conversation_out(listed: conversation_list.ListedConversation) -> Conversat
 
 
 def _message_out(m: Message) -> MessageOut:
-    return MessageOut(
-        id=m.id,
-        wa_message_id=m.wa_message_id,
-        direction=m.direction,
-        author=m.author,
-        author_user_id=m.author_user_id,
-        type=m.type,
-        text=None if m.revoked else m.text,
-        options=[OptionOut(**{k: str(v) for k, v in o.items() if k in ("id", "title", "description")})
-                 for o in (m.options or [])],
-        status=m.status,
-        error=m.error,
-        created_at=m.created_at,
-        context_wa_id=m.context_wa_id,
-        reaction=m.reaction,
-        media=m.media,
-        edited=m.edited,
-        revoked=m.revoked,
-    )
+    out = MessageOut.model_validate(m)
+    return out.model_copy(update={"text": None}) if m.revoked else out  # deleted for everyone
 
 
 def _note_out(n: Note) -> NoteOut:
@@ -352,8 +339,4 @@ def audit_trail(
 ) -> list[AuditOut]:
     with _domain_errors():
         conversations.get(session, conversation_id)
-    return [
-        AuditOut(id=e.id, action=e.action, actor=e.actor, actor_user_id=e.actor_user_id, detail=e.detail or {},
-                 created_at=e.created_at)
-        for e in audit.trail(session, conversation_id)
-    ]
+    return [AuditOut.model_validate(event) for event in audit.trail(session, conversation_id)]

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from s7.api.deps import api_admin, api_user
 from s7.auth import MAX_FAILURES_PER_IP, issue_token
 from s7.db import session_scope
-from s7.domain import conversations
-from s7.domain.models import OutboxItem, Product, User
+from s7.domain import conversations, messages
+from s7.domain.models import Message, OutboxItem, Product, User
 from tests.chat_factory import make_chat, make_user
 
 CONVERSATION_FIELDS = {
@@ -318,3 +318,22 @@ async def test_openapi_documents_the_routes(pg_db, user) -> None:
     schema = (await user.http_client.get("/openapi.json")).json()
     assert "/api/conversations/{conversation_id}/takeover" in schema["paths"]
     assert "/api/catalog/import" in schema["paths"]
+
+
+async def test_messages_carry_options_and_hide_revoked_text(pg_db, user) -> None:
+    team = _team()
+    with session_scope() as session:
+        chat = make_chat(session, "5491155550007", "Gabi", "quiero zapatillas")
+        messages.queue_outbound(session, chat, author="bot", text="Mirá estas 👇", options=[
+            {"id": "p:ZAP-NK-AM90", "title": "Nike Air Max 90"}, {"id": "p:BUZ-AD-1", "title": "Buzo Adidas"}])
+        first = session.scalar(select(Message).where(Message.author == "customer"))
+        messages.apply_revoke(session, first.wa_message_id)
+        chat_id = chat.id
+    page = await user.http_client.get(f"/api/conversations/{chat_id}/messages", headers=team["ana"]["auth"])
+    customer, bot = page.json()["items"]
+    assert (customer["revoked"], customer["text"]) == (True, None)
+    assert (bot["type"], bot["author"], bot["status"]) == ("buttons", "bot", "queued")
+    assert bot["options"] == [
+        {"id": "p:ZAP-NK-AM90", "title": "Nike Air Max 90", "description": None},
+        {"id": "p:BUZ-AD-1", "title": "Buzo Adidas", "description": None},
+    ]
