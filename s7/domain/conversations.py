@@ -27,9 +27,10 @@ from s7.clock import now
 from s7.domain import messages
 from s7.domain.audit import actor_of, audit, changed
 from s7.domain.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
-from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
+from s7.domain.models import Contact, Conversation, Message, Note, User
+from s7.domain.unread import mark_read, unread_counts
 
-__all__ = [  # the leads API is re-exported: callers use conversations.add_intent & co.
+__all__ = [  # leads and unread are re-exported: callers use conversations.add_intent & co.
     "BOT_ON", "HUMAN_TAKEOVER", "LEAD_ORDER", "ConversationError", "HeldByOther", "NotFound",
     "add_intent", "add_note", "assign", "audit", "bot_may_speak", "ensure_conversation", "get",
     "mark_read", "notes", "on_customer_message", "preview_of", "record_human_message", "release_if_idle",
@@ -393,40 +394,3 @@ def bot_may_speak(session: Session, conversation: Conversation) -> bool:
         .with_for_update()
     ).one()
     return fresh.mode == BOT_ON and fresh.awaiting_human_since is None
-
-
-# ---- unread ------------------------------------------------------------------------------------
-
-
-def mark_read(session: Session, conversation_id: int, user_id: int) -> int | None:
-    """The seller saw the chat up to its newest message. Returns that message id."""
-    last_id = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
-    if last_id is None:
-        return None
-    mark = session.scalar(
-        select(ReadMark).where(ReadMark.conversation_id == conversation_id, ReadMark.user_id == user_id)
-    )
-    if mark is None:
-        session.add(ReadMark(conversation_id=conversation_id, user_id=user_id, last_read_message_id=last_id))
-    elif mark.last_read_message_id < last_id:
-        mark.last_read_message_id = last_id
-        mark.read_at = now()
-    session.flush()
-    return last_id
-
-
-def unread_counts(session: Session, user_id: int, conversation_ids: list[int] | None = None) -> dict[int, int]:
-    """Customer messages each chat has that this seller has not seen."""
-    marks = (
-        select(ReadMark.conversation_id, ReadMark.last_read_message_id).where(ReadMark.user_id == user_id).subquery()
-    )
-    statement = (
-        select(Message.conversation_id, func.count(Message.id))
-        .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
-        .where(Message.direction == "in")
-        .where((marks.c.last_read_message_id.is_(None)) | (Message.id > marks.c.last_read_message_id))
-        .group_by(Message.conversation_id)
-    )
-    if conversation_ids is not None:
-        statement = statement.where(Message.conversation_id.in_(conversation_ids))
-    return {cid: count for cid, count in session.execute(statement)}
