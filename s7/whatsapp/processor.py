@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +31,7 @@ from s7.db import session_scope, skip_locked
 from s7.domain import bot, conversations, messages
 from s7.domain.models import Contact, Conversation, Message, OutboxItem, WebhookEvent
 from s7.whatsapp import updates as up
+from s7.whatsapp import webhook
 from s7.whatsapp.wakeup import BackgroundLoop
 from s7.whatsapp.webhook import WEBHOOK_CHANNEL, on_event_stored
 
@@ -41,6 +44,8 @@ RETRY_DELAYS = (timedelta(seconds=2), timedelta(seconds=5), timedelta(seconds=15
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 BATCH = 50
 POLL_SECONDS = 5.0
+GIL_SWITCH_SECONDS = 0.001
+ACK_PRIORITY_MAX_WAITS = 20  # ≤ ~20 ms per event: processing slows under load, never stops
 
 
 class Deferred(Exception):
@@ -53,7 +58,17 @@ def process_pending(limit: int = 100) -> int:
     handled = 0
     while handled < limit and process_next() is not None:
         handled += 1
+        _let_acks_through()
     return handled
+
+
+def _let_acks_through() -> None:
+    """Between events, step aside (bounded) while this process is answering webhooks: the ack
+    is what Meta times out on, and the event we would process next is safe in the table."""
+    for _ in range(ACK_PRIORITY_MAX_WAITS):
+        if not webhook.busy():
+            return
+        time.sleep(0.001)
 
 
 def process_next() -> int | None:
@@ -388,6 +403,9 @@ def start() -> None:
     global _unsubscribe
     if _unsubscribe is None:
         _unsubscribe = on_event_stored(_loop.wake)
+    # The bot's turn is CPU-bound Python in a worker thread; with the default 5 ms GIL switch
+    # interval each hand-back to the event loop can cost an ack 5 ms, several times per request.
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
     _loop.start()
 
 

@@ -15,15 +15,14 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
 from s7.clock import now
 from s7.config import Settings, get_settings
-from s7.db import is_postgres, session_scope
-from s7.domain.models import WebhookEvent
+from s7.db import get_engine
+from s7.domain.models import UTCDateTime, WebhookEvent
 from s7.whatsapp import signature, updates
 
 log = logging.getLogger(__name__)
@@ -76,6 +75,15 @@ async def verify_subscription(request: Request) -> Response:
 
 @router.post("/webhook", include_in_schema=False)
 async def receive(request: Request) -> Response:
+    global _in_flight
+    _in_flight += 1  # only touched on the event loop thread: no lock needed
+    try:
+        return await _receive(request)
+    finally:
+        _in_flight -= 1
+
+
+async def _receive(request: Request) -> Response:
     settings = get_settings()
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     declared = request.headers.get("content-length", "")
@@ -145,28 +153,50 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 def store_event(body: bytes, *, signature_ok: bool = True) -> int | None:
     """Persist a raw webhook body; returns its id, or None if this exact body was stored before.
 
-    Synchronous (call it off the event loop). On Postgres the insert also NOTIFYs processors in
-    other processes; NOTIFY is transactional, so they hear it only once the row is committed.
+    Synchronous (call it off the event loop). One statement, one round trip: on Postgres the
+    insert also NOTIFYs processors in other processes (NOTIFY is transactional, so they hear it
+    only once the row is committed). Core, not the ORM: this is the hot path Meta waits on.
     """
-    digest = hashlib.sha256(body).hexdigest()
     values = {
-        "body_sha256": digest,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "body": body.decode("utf-8"),
         "signature_ok": signature_ok,
         "state": "pending",
         "attempts": 0,
         "received_at": now(),
     }
-    with session_scope() as session:
-        postgres = is_postgres(session)
-        insert = pg_insert if postgres else sqlite_insert
+    engine = get_engine()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            return connection.execute(_PG_STORE, values).scalar()
         statement = (
-            insert(WebhookEvent)
+            sqlite_insert(WebhookEvent)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["body_sha256"])
             .returning(WebhookEvent.id)
         )
-        event_id = session.scalar(statement)
-        if event_id is not None and postgres:
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WEBHOOK_CHANNEL})
-    return event_id
+        return connection.execute(statement).scalar()
+
+
+_PG_STORE = text(
+    f"""
+    WITH stored AS (
+        INSERT INTO webhook_events (body_sha256, body, signature_ok, state, attempts, received_at)
+        VALUES (:body_sha256, :body, :signature_ok, :state, :attempts, :received_at)
+        ON CONFLICT (body_sha256) DO NOTHING
+        RETURNING id
+    )
+    SELECT id, pg_notify('{WEBHOOK_CHANNEL}', '') FROM stored
+    """
+).bindparams(bindparam("received_at", type_=UTCDateTime()))
+
+
+# ---- giving the ack path priority ----------------------------------------------------------
+# Acks are what Meta waits on; processing is durable and can wait a few milliseconds. The
+# processor (a thread of this same process) yields between events while requests are in here.
+_in_flight = 0
+
+
+def busy() -> bool:
+    """True while a POST /webhook is being answered in this process."""
+    return _in_flight > 0
