@@ -62,6 +62,7 @@ class Coalesced:
                     await self.flush()
 
 
+_ROW = "s7-chat-row w-full min-w-0 overflow-hidden px-3 py-2 border-b border-slate-200 cursor-pointer hover:bg-slate-50"
 _SELECTED = "bg-teal-50 border-l-4 border-l-teal-600"
 
 
@@ -70,14 +71,12 @@ class ChatItem:
 
     def __init__(self, row: ChatRow, on_click: Callable[[int], Any]) -> None:
         self.row = row
-        with ui.element("div").classes(
-            "w-full px-3 py-2 border-b border-slate-200 cursor-pointer hover:bg-slate-100"
-        ) as self.root:
-            with ui.row().classes("w-full items-center no-wrap gap-2"):
-                self.name = ui.label().classes("font-semibold truncate grow")
+        with ui.element("div").classes(_ROW) as self.root:
+            with ui.row().classes("w-full min-w-0 items-center no-wrap gap-2"):
+                self.name = ui.label().classes("font-semibold truncate grow min-w-0")
                 self.time = ui.label().classes("text-xs text-slate-500 shrink-0")
-            with ui.row().classes("w-full items-center no-wrap gap-2"):
-                self.preview = ui.label().classes("text-sm text-slate-600 truncate grow")
+            with ui.row().classes("w-full min-w-0 items-center no-wrap gap-2"):
+                self.preview = ui.label().classes("text-sm text-slate-600 truncate grow min-w-0")
                 self.unread = ui.badge(color="green-7").props("rounded").classes("shrink-0").mark("unread")
             with ui.row().classes("w-full items-center gap-1 mt-1"):
                 self.mode = ui.badge().props("outline").classes("text-[10px]").mark("mode")
@@ -153,7 +152,8 @@ class ChatList:
                         .mark(f"filter-{key}")
                         for key, label in FILTERS.items()
                     }
-            with ui.scroll_area().classes("w-full grow bg-white"):
+            # A plain overflow box (not ui.scroll_area): rows stay as wide as the column and truncate.
+            with ui.element("div").classes("w-full grow min-h-0 overflow-y-auto overflow-x-hidden bg-white"):
                 self.column = ui.column().classes("w-full gap-0").mark("chat-list")
                 self.empty = ui.label("No hay conversaciones acá.").classes("p-4 text-slate-500").mark("empty-list")
                 self.more = ui.button("Ver más", on_click=self._more).props("flat no-caps").classes("w-full")

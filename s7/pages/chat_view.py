@@ -91,9 +91,9 @@ class ChatView:
     def _build_header(self, on_back: Callable[[], Any]) -> None:
         with ui.column().classes("w-full gap-1 px-3 py-2 bg-white border-b border-slate-200"):
             with ui.row().classes("w-full items-center no-wrap gap-2"):
-                ui.button(icon="arrow_back", on_click=on_back).props("flat round dense").classes("md:hidden").mark(
-                    "back"
-                )
+                ui.button(icon="arrow_back", on_click=on_back).props(
+                    'flat round dense aria-label="Volver a la lista"'
+                ).classes("md:hidden").mark("back")
                 with ui.column().classes("gap-0 grow min-w-0"):
                     self.title = ui.label().classes("font-semibold truncate").mark("chat-title")
                     self.subtitle = ui.label().classes("text-xs text-slate-500 truncate").mark("chat-subtitle")
