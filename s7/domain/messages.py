@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from s7 import realtime
@@ -108,30 +109,30 @@ def record_inbound(
     `author="customer"` is inbound; `"business_app"` is a human on the phone (direction out);
     WhatsApp's own notices (a customer changed number) are `author="system", direction="in"`.
     """
-    if find_by_wamid(session, wa_message_id) is not None:
-        return None
     inbound = (direction or ("in" if author == "customer" else "out")) == "in"
-    message = Message(
-        conversation_id=conversation.id,
-        wa_message_id=wa_message_id,
-        direction="in" if inbound else "out",
-        author=author,
-        type=type,
-        text=text,
-        options=options or [],
-        media=media,
-        context_wa_id=context_wa_id,
-        status=status or ("received" if inbound else "sent"),
-        status_at=created_at or now(),
-        created_at=created_at or now(),
-    )
-    try:
-        # Savepoint: a concurrent insert of the same wamid (another replica) loses cleanly.
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        log.info("message %s already stored by another worker", wa_message_id)
+    at = created_at or now()
+    fields = {
+        "conversation_id": conversation.id,
+        "wa_message_id": wa_message_id,
+        "direction": "in" if inbound else "out",
+        "author": author,
+        "type": type,
+        "text": text,
+        "options": options or [],
+        "media": media,
+        "context_wa_id": context_wa_id,
+        "status": status or ("received" if inbound else "sent"),
+        "status_at": at,
+        "created_at": at,
+    }
+    if media is None:
+        del fields["media"]  # SQL NULL, not a JSON null
+    # One statement: the unique wamid decides, atomically, even against another replica
+    # inserting the same message right now (it waits for that commit, then does nothing).
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = insert(Message).values(**fields).on_conflict_do_nothing(index_elements=["wa_message_id"])
+    message = session.scalars(statement.returning(Message)).first()
+    if message is None:
         return None
     realtime.publish_after_commit(session, "message", conversation_id=conversation.id, message_id=message.id)
     return message
