@@ -163,3 +163,18 @@ async def test_the_running_processor_handles_a_webhook_right_after_the_ack(
     finally:
         await processor.stop()
     assert bot_calls.wamids == ["wamid.INPROC1"]
+
+
+def test_processing_steps_aside_for_acks_but_never_stops(
+    sqlite_db: Settings, bot_calls: BotCalls, monkeypatch: Any
+) -> None:
+    from s7.whatsapp import webhook
+
+    for i in range(3):
+        store_event(encode(fresh_text(f"wamid.BUSY{i}")))
+    monkeypatch.setattr(webhook, "_in_flight", 1)  # a webhook is being answered, and stays so
+    began = time.monotonic()
+    assert processor.process_pending() == 3
+    elapsed = time.monotonic() - began
+    assert elapsed >= 3 * processor.ACK_PRIORITY_MAX_WAITS * 0.001  # it did wait between events
+    assert len(bot_calls.calls) == 3
