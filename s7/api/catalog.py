@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile, status
 from sqlalchemy.orm import Session
 
+from s7.api.conversations import ERRORS, ApiError
 from s7.api.deps import api_admin, api_user, db_session
 from s7.auth import CurrentUser
 from s7.domain import catalog
 
-router = APIRouter(prefix="/api/catalog", tags=["catalog"], dependencies=[Depends(api_user)])
+router = APIRouter(prefix="/api/catalog", tags=["catalog"], dependencies=[Depends(api_user)], responses=ERRORS)
 
 Db = Annotated[Session, Depends(db_session, scope="function")]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -50,8 +51,9 @@ def search(
     summary="Importar un catálogo JSON o CSV (solo administradores)",
     max_body_size=MAX_IMPORT_BYTES + 256 * 1024,  # the file plus multipart overhead
     responses={
-        413: {"description": "El archivo supera el máximo"},
-        422: {"description": "El archivo no es un catálogo (no se cambió nada)"},
+        403: {"model": ApiError, "description": "Solo para administradores"},
+        413: {"model": ApiError, "description": "El archivo supera el máximo"},
+        422: {"model": ApiError, "description": "El archivo no es un catálogo (no se cambió nada)"},
     },
 )
 def import_catalog(

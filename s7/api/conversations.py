@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from s7.api.deps import api_user, db_session
@@ -21,12 +21,29 @@ from s7.auth import CurrentUser
 from s7.domain import audit, conversation_list, conversations, messages
 from s7.domain.models import LEADS, MODES, Message, Note, User
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"], dependencies=[Depends(api_user)])
+
+class ApiError(BaseModel):
+    """Every refusal: a Spanish sentence, or FastAPI's list of field errors for a malformed request."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ApiError, "description": "Sin token, o token vencido"},
+    404: {"model": ApiError, "description": "No existe esa conversación"},
+    409: {"model": ApiError, "description": "La tiene otro vendedor (X-Held-By), o la ventana de 24 h está cerrada"},
+    422: {"model": ApiError, "description": "Datos inválidos (el detalle dice cuál)"},
+}
+router = APIRouter(
+    prefix="/api/conversations", tags=["conversations"], dependencies=[Depends(api_user)], responses=ERRORS
+)
 
 # Commit before the response goes out: a 200 means it happened (the default "request" scope
 # would commit after sending, so a client's next call could miss it).
 Db = Annotated[Session, Depends(db_session, scope="function")]
 Me = Annotated[CurrentUser, Depends(api_user)]
+INT32_MAX = 2**31 - 1  # ids are 32-bit integers in the database: bigger ones are simply not found
+ConversationId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 # ---- resources ---------------------------------------------------------------------------------
@@ -117,7 +134,7 @@ class TextIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    user_id: int | None
+    user_id: int | None = Field(description="id del vendedor, o null para dejarla sin asignar")
 
 
 class ReadOut(BaseModel):
@@ -245,18 +262,18 @@ def list_conversations(
 
 @router.get("/{conversation_id}", response_model=ConversationOut, summary="Una conversación")
 def get_conversation(
-    conversation_id: int, current: Me, session: Db
+    conversation_id: ConversationId, current: Me, session: Db
 ) -> ConversationOut:
     return _view(session, current, conversation_id)
 
 
 @router.get("/{conversation_id}/messages", response_model=MessagePage, summary="Mensajes (los más nuevos)")
 def list_messages(
-    conversation_id: int,
+    conversation_id: ConversationId,
     current: Me,
     session: Db,
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, ge=1, description="para ver más viejos: el primer id recibido"),
+    before_id: int | None = Query(None, ge=1, le=2**63 - 1, description="para ver más viejos: el primer id recibido"),
 ) -> MessagePage:
     with _domain_errors():
         conversations.get(session, conversation_id)
@@ -269,10 +286,9 @@ def list_messages(
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,
     summary="Escribirle al cliente como vendedor (toma la conversación)",
-    responses={409: {"description": "La tiene otro vendedor, o la ventana de 24 h está cerrada"}},
 )
 def send_message(
-    conversation_id: int, body: TextIn, current: Me, session: Db
+    conversation_id: ConversationId, body: TextIn, current: Me, session: Db
 ) -> MessageOut:
     with _domain_errors():
         message = conversations.send_seller_message(session, conversation_id, _me(session, current), body.text)
@@ -281,16 +297,15 @@ def send_message(
 
 @router.post(
     "/{conversation_id}/takeover", response_model=ConversationOut, summary="Tomar la conversación (el bot se calla)",
-    responses={409: {"description": "La tiene otro vendedor (el detalle dice quién)"}},
 )
-def takeover(conversation_id: int, current: Me, session: Db) -> ConversationOut:
+def takeover(conversation_id: ConversationId, current: Me, session: Db) -> ConversationOut:
     with _domain_errors():
         conversations.takeover(session, conversation_id, _me(session, current))
     return _view(session, current, conversation_id)
 
 
 @router.post("/{conversation_id}/release", response_model=ConversationOut, summary="Devolver la conversación al bot")
-def release(conversation_id: int, current: Me, session: Db) -> ConversationOut:
+def release(conversation_id: ConversationId, current: Me, session: Db) -> ConversationOut:
     with _domain_errors():
         conversations.release_to_bot(session, conversation_id, actor_user=_me(session, current))
     return _view(session, current, conversation_id)
@@ -298,15 +313,17 @@ def release(conversation_id: int, current: Me, session: Db) -> ConversationOut:
 
 @router.post("/{conversation_id}/assign", response_model=ConversationOut, summary="Asignar a un vendedor (o a nadie)")
 def assign(
-    conversation_id: int, body: AssignIn, current: Me, session: Db
+    conversation_id: ConversationId, body: AssignIn, current: Me, session: Db
 ) -> ConversationOut:
+    if body.user_id is not None and not 1 <= body.user_id <= INT32_MAX:
+        raise _bad("Ese usuario no existe o está desactivado")
     with _domain_errors():
         conversations.assign(session, conversation_id, body.user_id, actor_user=_me(session, current))
     return _view(session, current, conversation_id)
 
 
 @router.post("/{conversation_id}/read", response_model=ReadOut, summary="Marcar como leída (para vos)")
-def mark_read(conversation_id: int, current: Me, session: Db) -> ReadOut:
+def mark_read(conversation_id: ConversationId, current: Me, session: Db) -> ReadOut:
     with _domain_errors():
         conversations.get(session, conversation_id)
     return ReadOut(last_read_message_id=conversations.mark_read(session, conversation_id, current.id))
@@ -314,7 +331,7 @@ def mark_read(conversation_id: int, current: Me, session: Db) -> ReadOut:
 
 @router.get("/{conversation_id}/notes", response_model=list[NoteOut], summary="Notas internas")
 def list_notes(
-    conversation_id: int, current: Me, session: Db
+    conversation_id: ConversationId, current: Me, session: Db
 ) -> list[NoteOut]:
     with _domain_errors():
         conversations.get(session, conversation_id)
@@ -326,7 +343,7 @@ def list_notes(
     summary="Agregar una nota interna (nunca se envía al cliente)",
 )
 def add_note(
-    conversation_id: int, body: TextIn, current: Me, session: Db
+    conversation_id: ConversationId, body: TextIn, current: Me, session: Db
 ) -> NoteOut:
     with _domain_errors():
         note = conversations.add_note(session, conversation_id, _me(session, current), body.text)
@@ -335,7 +352,7 @@ def add_note(
 
 @router.get("/{conversation_id}/audit", response_model=list[AuditOut], summary="Historial de cambios")
 def audit_trail(
-    conversation_id: int, current: Me, session: Db
+    conversation_id: ConversationId, current: Me, session: Db
 ) -> list[AuditOut]:
     with _domain_errors():
         conversations.get(session, conversation_id)

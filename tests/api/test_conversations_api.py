@@ -186,6 +186,10 @@ async def test_unread_is_the_callers_own(pg_db, user) -> None:
     unread_for_beto = await client.get("/api/conversations", headers=team["beto"]["auth"], params={"unread": "true"})
     assert chats["hot"] in {i["id"] for i in unread_for_beto.json()["items"]}
     assert (await client.get("/api/conversations/999999", headers=team["ana"]["auth"])).status_code == 404
+    for url in ("/api/conversations/8796093022207", "/api/conversations/0/read"):  # found by schemathesis: was a 500
+        assert (await client.request("GET" if url[-1].isdigit() else "POST", url, headers=team["ana"]["auth"])).status_code == 422
+    huge = await client.post(f"/api/conversations/{chats['hot']}/assign", headers=team["admin"]["auth"], json={"user_id": 2**40})
+    assert huge.status_code == 422 and huge.json()["detail"] == "Ese usuario no existe o está desactivado"
 
 
 async def test_seller_writes_takes_over_and_the_other_seller_gets_409(pg_db, user) -> None:
