@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from s7.api.conversations import INT32_MAX, ApiError
 from s7.api.deps import api_admin, db_session
 from s7.auth import CurrentUser
 from s7.domain import users
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ApiError, "description": "Sin token, o token vencido"},
+    403: {"model": ApiError, "description": "Solo para administradores"},
+    404: {"model": ApiError, "description": "No existe ese usuario"},
+    409: {"model": ApiError, "description": "Email repetido, o sería dejar la tienda sin administradores"},
+    422: {"model": ApiError, "description": "Datos inválidos (el detalle dice cuál)"},
+}
+router = APIRouter(prefix="/api/users", tags=["users"], responses=ERRORS)
+UserId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 # Commit before the response goes out: a 201 means the user exists (the default "request" scope
 # would commit after sending, so a client's next call could miss it).
@@ -73,7 +82,9 @@ def create_user(
 
 
 @router.get("/{user_id}", response_model=UserOut)
-def get_user(user_id: int, _admin: CurrentUser = Depends(api_admin), session: Session = _session) -> dict[str, object]:
+def get_user(
+    user_id: UserId, _admin: CurrentUser = Depends(api_admin), session: Session = _session
+) -> dict[str, object]:
     try:
         return users.get_user(session, user_id).to_dict()
     except users.UserError as exc:
@@ -82,7 +93,7 @@ def get_user(user_id: int, _admin: CurrentUser = Depends(api_admin), session: Se
 
 @router.patch("/{user_id}", response_model=UserOut)
 def update_user(
-    user_id: int, body: UserPatch, admin: CurrentUser = Depends(api_admin), session: Session = _session
+    user_id: UserId, body: UserPatch, admin: CurrentUser = Depends(api_admin), session: Session = _session
 ) -> dict[str, object]:
     """`{"active": false}` deactivates (their sessions end); `{"active": true}` reactivates."""
     try:
@@ -96,7 +107,7 @@ def update_user(
 
 @router.post("/{user_id}/password", response_model=UserOut)
 def reset_password(
-    user_id: int, body: PasswordReset, admin: CurrentUser = Depends(api_admin), session: Session = _session
+    user_id: UserId, body: PasswordReset, admin: CurrentUser = Depends(api_admin), session: Session = _session
 ) -> dict[str, object]:
     """Set a new password; every open session of that user ends."""
     try:

@@ -78,3 +78,5 @@ async def test_errors_say_what_is_wrong(pg_db, user) -> None:
     assert last_admin.status_code == 409 and "propio" in last_admin.json()["detail"]
     missing = await client.post("/api/users/9999/password", headers=admin, json={"password": "clave-segura-1"})
     assert missing.status_code == 404
+    huge = await client.patch("/api/users/8261116966179842998470180864", headers=admin, json={"active": False})
+    assert huge.status_code == 422  # beyond the database's integer range: refused, not a 500
