@@ -13,7 +13,7 @@ from s7.db import session_scope
 from s7.domain.models import Product
 from s7.pages.admin_catalog import format_price
 from tests.domain.test_users import make_user
-from tests.pages.sign_in import sign_in
+from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
 MESSY = json.dumps({"products": [
     {"sku": " ZAP-1 ", "name": "Zapatillas Nike Air Max 90", "brand": "Nike", "price": "$ 189.999,50", "stock": "4"},

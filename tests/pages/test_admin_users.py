@@ -12,7 +12,7 @@ from s7.auth import authenticate, user_from_token
 from s7.db import session_scope
 from s7.domain.models import User as UserRow
 from tests.domain.test_users import make_user, token_for
-from tests.pages.sign_in import sign_in
+from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
 
 @pytest.mark.parametrize("path", ["/admin/users", "/admin/catalog", "/dashboard"])

@@ -12,7 +12,7 @@ import s7.pages.dashboard as dashboard_page
 from s7 import realtime
 from s7.pages.dashboard import format_duration
 from tests.domain.test_stats import NOON_LOCAL, Story, local, store  # noqa: F401 - the fixture
-from tests.pages.sign_in import sign_in
+from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
 
 def value(user: User, marker: str) -> str:

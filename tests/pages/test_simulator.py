@@ -16,7 +16,7 @@ from s7.domain.models import Contact, Message, WebhookEvent
 from s7.pages.simulator import normalize_number
 from tests.conftest import make_settings
 from tests.domain.test_users import make_user
-from tests.pages.sign_in import sign_in
+from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
 
 def load_demo_catalog() -> None:
@@ -58,7 +58,12 @@ async def test_customer_text_bot_options_and_a_tap_all_go_through_the_webhook(pg
     with session_scope() as session:
         assert session.scalar(select(WebhookEvent.id)) is not None  # it came in as a webhook body
         assert session.scalar(select(Contact.name).where(Contact.wa_id == "5491155550101")) == "Lucía Fernández"
-        bot_reply = session.scalar(select(Message).where(Message.author == "bot"))
+    for _ in range(100):  # the sandbox transport sends it and stores its wamid
+        with session_scope() as session:
+            bot_reply = session.scalar(select(Message).where(Message.author == "bot"))
+        if bot_reply.wa_message_id:
+            break
+        await asyncio.sleep(0.05)
     assert bot_reply.type in ("buttons", "list") and bot_reply.wa_message_id.startswith("wamid.sandbox.")
     await user.should_see(marker="open-inbox")
 
