@@ -7,12 +7,10 @@ single rows. The whole list is rebuilt only when the seller changes the filter o
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from nicegui import background_tasks, core, ui
-from nicegui.client import Client
+from nicegui import ui
 
 from s7 import realtime
 from s7.auth import CurrentUser
@@ -20,47 +18,7 @@ from s7.domain import inbox_queries
 from s7.domain.inbox_queries import FILTERS, PAGE_SIZE, ChatRow
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, short_time
 from s7.pages.layout import io
-
-
-def gone(client: Client) -> bool:
-    """The tab is closed (deleted, or dropped from NiceGUI's registry, e.g. by a test reset)."""
-    return client.is_deleted or Client.instances.get(client.id) is not client
-
-
-class Coalesced:
-    """Run `flush()` once shortly after a burst of `poke()`s, never two flushes at a time."""
-
-    def __init__(self, client: Client, flush: Callable[[], Awaitable[None]], delay: float = 0.03) -> None:
-        self.client = client
-        self.flush = flush
-        self.delay = delay
-        self._pending = False
-        self._lock = asyncio.Lock()
-
-    def poke(self) -> None:
-        loop = core.loop
-        if loop is None or not loop.is_running() or core.app.is_stopped:
-            return  # the server is stopping: nobody will look at this tab again
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not loop:  # an event delivered on a worker thread: hop onto NiceGUI's loop
-            loop.call_soon_threadsafe(self.poke)
-            return
-        if self._pending or gone(self.client):
-            return
-        self._pending = True
-        background_tasks.create(self._run(), name="inbox-refresh")
-
-    async def _run(self) -> None:
-        await asyncio.sleep(self.delay)
-        async with self._lock:
-            self._pending = False
-            if not gone(self.client):
-                with self.client:
-                    await self.flush()
-
+from s7.pages.live_reads import Coalesced, shared_read
 
 _ROW = "s7-chat-row w-full min-w-0 overflow-hidden px-3 py-2 border-b border-slate-200 cursor-pointer hover:bg-slate-50"
 _SELECTED = "bg-teal-50 border-l-4 border-l-teal-600"
@@ -204,7 +162,7 @@ class ChatList:
         conversation_id = event.get("conversation_id")
         if isinstance(conversation_id, int):
             self._dirty.add(conversation_id)
-            self.refresh.poke()
+            self.refresh.poke(event)
 
     async def _flush(self) -> None:
         if self._full:
@@ -215,7 +173,9 @@ class ChatList:
             return
         ids, self._dirty = sorted(self._dirty), set()
         if ids:
-            rows = await io(self._read, ids)
+            # Tabs of the same seller with the same view share one query per event.
+            key = ("list", self.user.id, self.filter_key, self.query, tuple(ids), self.refresh.stamp)
+            rows = await shared_read(key, self._read, ids)
             self._apply(ids, rows)
 
     def _read(self, only_ids: list[int] | None) -> list[ChatRow]:

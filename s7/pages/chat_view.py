@@ -19,9 +19,9 @@ from s7.domain import inbox_queries, messages
 from s7.domain.inbox_queries import ChatHeader, MessageRow, NoteRow
 from s7.pages import chat_actions
 from s7.pages.chat_bubbles import message_bubble, note_card
-from s7.pages.chat_list import Coalesced, gone
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, window_text
 from s7.pages.layout import io
+from s7.pages.live_reads import Coalesced, gone, shared_read
 from s7.pages.presence import ChatPresence
 
 
@@ -42,6 +42,17 @@ def load(conversation_id: int) -> Snapshot | None:
         rows, older = inbox_queries.recent_messages(session, conversation_id)
         notes = inbox_queries.notes_between(session, conversation_id, since=rows[0].created_at if older else None)
         return Snapshot(header, rows, notes, older, inbox_queries.team(session))
+
+
+def read_changes(
+    conversation_id: int, header_dirty: bool, message_ids: list[int], note_ids: list[int]
+) -> tuple[ChatHeader | None, list[MessageRow], list[NoteRow]]:
+    """What an event burst changed in one chat: its header, some messages, some notes."""
+    with session_scope() as session:
+        header = inbox_queries.chat_header(session, conversation_id) if header_dirty else None
+        rows = inbox_queries.messages_by_id(session, conversation_id, message_ids)
+        notes = inbox_queries.notes_between(session, conversation_id, note_ids=note_ids) if note_ids else []
+        return header, rows, notes
 
 
 def _timeline(messages: list[MessageRow], notes: list[NoteRow]) -> list[MessageRow | NoteRow]:
@@ -260,21 +271,15 @@ class ChatView:
             self._dirty_header = True
         else:
             return
-        self.refresh.poke()
+        self.refresh.poke(event)
 
     async def _flush(self) -> None:
         message_ids, self._dirty_messages = sorted(self._dirty_messages), set()
         note_ids, self._dirty_notes = sorted(self._dirty_notes), set()
         header_dirty, self._dirty_header = self._dirty_header, False
 
-        def read() -> tuple[ChatHeader | None, list[MessageRow], list[NoteRow]]:
-            with session_scope() as session:
-                header = inbox_queries.chat_header(session, self.id) if header_dirty else None
-                rows = inbox_queries.messages_by_id(session, self.id, message_ids)
-                notes = inbox_queries.notes_between(session, self.id, note_ids=note_ids) if note_ids else []
-                return header, rows, notes
-
-        header, rows, notes = await io(read)
+        key = ("chat", self.id, header_dirty, tuple(message_ids), tuple(note_ids), self.refresh.stamp)
+        header, rows, notes = await shared_read(key, read_changes, self.id, header_dirty, message_ids, note_ids)
         if gone(self.client) or not self.presence.active:
             return
         if header is not None:
@@ -295,7 +300,8 @@ class ChatView:
         if appended:
             self.scroll.scroll_to(percent=1.0)
         if new_inbound:  # the seller has this chat open: it is read, for them and for WhatsApp
-            await io(chat_actions.seen, self.id, self.user)
+            key = ("seen", self.id, self.user.id, self.refresh.stamp)
+            await shared_read(key, chat_actions.seen, self.id, self.user)
 
     def _add(self, item: MessageRow | NoteRow) -> ui.element:
         if isinstance(item, NoteRow):

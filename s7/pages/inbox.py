@@ -13,10 +13,11 @@ from nicegui import background_tasks, ui
 from s7 import realtime
 from s7.auth import CurrentUser
 from s7.pages import chat_actions, chat_view
-from s7.pages.chat_list import ChatList, gone
+from s7.pages.chat_list import ChatList
 from s7.pages.chat_view import ChatView
 from s7.pages.inbox_alerts import Alerts
 from s7.pages.layout import frame, io, live
+from s7.pages.live_reads import gone
 
 # The frame's header is 52 px high; the inbox fills the rest of the screen and scrolls inside.
 _FULL_HEIGHT = "h-[calc(100dvh-52px)]"

@@ -15,8 +15,8 @@ from nicegui import ui
 from s7 import realtime
 from s7.db import session_scope
 from s7.domain import inbox_queries
-from s7.pages.chat_list import Coalesced
 from s7.pages.layout import io
+from s7.pages.live_reads import Coalesced
 
 REASONS = {"hot": "🔥 Lead caliente", "handoff": "🙋 Pide hablar con una persona"}
 
