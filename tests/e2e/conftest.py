@@ -32,8 +32,10 @@ SELLER1 = ("vendedor1@sector7.local", "seller-pass-123")
 SELLER2 = ("vendedor2@sector7.local", "seller-pass-123")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and every async test after it would fail to start its own.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
