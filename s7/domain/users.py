@@ -191,6 +191,8 @@ def set_active(session: Session, user_id: int, active: bool, *, actor_id: int) -
     if user_id == actor.id:
         raise UserConflict("No podés desactivar tu propio usuario")
     _lock_active_admins(session)
+    session.refresh(actor)  # another admin may have deactivated the actor while we waited for the lock
+    require_admin(session, actor_id)
     user = _get(session, user_id, for_update=True)
     if not user.active:
         return view(user)
