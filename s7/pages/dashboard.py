@@ -9,8 +9,10 @@ from fastapi import Request
 from nicegui import ui
 
 from s7 import realtime
+from s7.auth import CurrentUser
 from s7.db import session_scope
 from s7.domain import stats as stats_domain
+from s7.domain import users
 from s7.domain.stats import DashboardStats, Period
 from s7.pages.layout import frame, io, live
 from s7.pages.words import count
@@ -22,8 +24,13 @@ REFRESH_SECONDS = 5.0
 COLORS = {"conversations": "#0f766e", "hot": "#f59e0b", "lost": "#dc2626", "waiting": "#94a3b8", "seller": "#334155"}
 
 
-def _load(period: Period) -> DashboardStats:
+def _load(period: Period, viewer_id: int) -> DashboardStats | None:
+    """The figures, or None when the viewer is no longer an active admin (re-checked each reload)."""
     with session_scope() as session:
+        try:
+            users.require_admin(session, viewer_id)
+        except users.NotAllowed:
+            return None
         return stats_domain.dashboard(session, period)
 
 
@@ -110,13 +117,14 @@ def sellers_chart(data: DashboardStats) -> dict[str, Any]:
 
 
 class Dashboard:
-    def __init__(self) -> None:
+    def __init__(self, me: CurrentUser) -> None:
+        self.me = me
         self.period: Period = "today"
         self.data: DashboardStats | None = None
         self.dirty = False
 
     async def build(self) -> None:
-        self.data = await io(_load, self.period)
+        self.data = await io(_load, self.period, self.me.id)
         with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
             with ui.row().classes("w-full items-center"):
                 ui.label("Tablero").classes("text-2xl font-bold")
@@ -137,7 +145,7 @@ class Dashboard:
 
     async def reload(self) -> None:
         self.dirty = False
-        self.data = await io(_load, self.period)
+        self.data = await io(_load, self.period, self.me.id)
         self.content.refresh()
 
     def _on_event(self, event: realtime.Event) -> None:
@@ -151,7 +159,9 @@ class Dashboard:
     @ui.refreshable_method
     def content(self) -> None:
         data = self.data
-        assert data is not None
+        if data is None:
+            ui.label("Ya no tenés permiso para ver el tablero.").classes("text-red-700").mark("no-longer-admin")
+            return
         with ui.row().classes("w-full gap-3").mark("kpis"):
             _kpi("Conversaciones", str(data.conversations), count(data.new_conversations, "nueva", "nuevas"),
                  "kpi-conversations")
@@ -243,4 +253,4 @@ async def dashboard_page(request: Request) -> None:
     with frame(request, "Tablero", admin_only=True) as me:
         if me is None:
             return
-        await Dashboard().build()
+        await Dashboard(me).build()

@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from nicegui import ui
 from nicegui.testing import User
+from sqlalchemy import select
 
 import s7.pages.dashboard as dashboard_page
 from s7 import realtime
+from s7.db import session_scope
+from s7.domain.models import User as UserRow
 from s7.pages.dashboard import format_duration
 from tests.domain.test_stats import NOON_LOCAL, Story, local, store  # noqa: F401 - the fixture
 from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
@@ -68,6 +71,16 @@ async def test_figures_follow_the_chats_live(store, user: User, fake_clock, monk
             break
         await asyncio.sleep(0.1)
     assert value(user, "kpi-conversations") == "4"
+
+
+async def test_a_demoted_admin_stops_seeing_the_figures(store, user: User) -> None:  # noqa: F811
+    await sign_in(user, "jefa@tienda.com")
+    await user.open("/dashboard")
+    with session_scope() as session:
+        session.scalar(select(UserRow).where(UserRow.email == "jefa@tienda.com")).role = "seller"
+    user.find(marker="period").elements.pop().value = "week"
+    await user.should_see(marker="no-longer-admin")
+    await user.should_not_see(kind=ui.echart)
 
 
 def test_durations_read_naturally() -> None:
