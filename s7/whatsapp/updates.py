@@ -379,8 +379,8 @@ _FIELD_PARSERS = {
 
 
 def _customer_message(envelope: Envelope, m: dict[str, Any], people: dict[str, dict[str, Any]]) -> Update:
-    wa_id = normalize_number(_str(m.get("from")) or _str(m.get("from_user_id")))
-    if not wa_id or not m.get("id"):
+    wa_id = _party(_str(m.get("from")) or _str(m.get("from_user_id")))
+    if not wa_id or not _wamid(m.get("id")):
         raise ValueError("message without from/id")
     person = people.get(wa_id, {})
     context = m.get("context") if isinstance(m.get("context"), dict) else {}
@@ -389,11 +389,11 @@ def _customer_message(envelope: Envelope, m: dict[str, Any], people: dict[str, d
         envelope=envelope,
         wamid=str(m["id"]),
         wa_id=wa_id,
-        user_id=_str(m.get("from_user_id")) or _str(person.get("user_id")),
+        user_id=_bounded(_str(m.get("from_user_id")) or _str(person.get("user_id")), MAX_USER_ID),
         name=_profile_name(person),
         timestamp=parse_timestamp(m.get("timestamp")),
         content=parse_content(m),
-        context_wamid=_str(context.get("id")),
+        context_wamid=_wamid(context.get("id")),
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
         referral=m.get("referral") if isinstance(m.get("referral"), dict) else None,
         errors=errors,
@@ -401,15 +401,15 @@ def _customer_message(envelope: Envelope, m: dict[str, Any], people: dict[str, d
 
 
 def _echo(envelope: Envelope, m: dict[str, Any], people: dict[str, dict[str, Any]]) -> Update:
-    wa_id = normalize_number(_str(m.get("to")) or _str(m.get("to_user_id")))
-    if not wa_id or not m.get("id"):
+    wa_id = _party(_str(m.get("to")) or _str(m.get("to_user_id")))
+    if not wa_id or not _wamid(m.get("id")):
         raise ValueError("echo without to/id")
     person = people.get(wa_id, {})
     return BusinessEcho(
         envelope=envelope,
         wamid=str(m["id"]),
         wa_id=wa_id,
-        user_id=_str(m.get("to_user_id")) or _str(person.get("user_id")),
+        user_id=_bounded(_str(m.get("to_user_id")) or _str(person.get("user_id")), MAX_USER_ID),
         name=_profile_name(person),
         timestamp=parse_timestamp(m.get("timestamp")),
         content=parse_content(m),
@@ -421,8 +421,8 @@ def _history(
 ) -> Update:
     sender = normalize_number(_str(m.get("from")))
     from_business = bool(business) and sender == business
-    wa_id = normalize_number(thread_id) or (normalize_number(_str(m.get("to"))) if from_business else sender)
-    if not wa_id or not m.get("id"):
+    wa_id = _party(thread_id) or (_party(_str(m.get("to"))) if from_business else _party(sender))
+    if not wa_id or not _wamid(m.get("id")):
         raise ValueError("history message without thread/id")
     context = m.get("history_context") if isinstance(m.get("history_context"), dict) else {}
     return HistoryMessage(
@@ -440,7 +440,7 @@ def _history(
 
 
 def _status(envelope: Envelope, s: dict[str, Any]) -> Update:
-    if not s.get("id") or not s.get("status"):
+    if not _wamid(s.get("id")) or not _str(s.get("status")):
         raise ValueError("status without id/status")
     return StatusUpdate(
         envelope=envelope,
@@ -504,15 +504,15 @@ def parse_content(m: dict[str, Any]) -> Content:
         )
     if kind == "contacts" and isinstance(m.get("contacts"), list):
         return SharedContacts(tuple(c for c in m["contacts"] if isinstance(c, dict)))
-    if kind == "reaction" and obj is not None and obj.get("message_id"):
-        return Reaction(str(obj["message_id"]), _str(obj.get("emoji")) or None)
+    if kind == "reaction" and obj is not None and _wamid(obj.get("message_id")):
+        return Reaction(str(obj["message_id"]), _bounded(_str(obj.get("emoji")), MAX_EMOJI) or None)
     if kind == "order" and obj is not None:
         items = tuple(i for i in obj.get("product_items") or [] if isinstance(i, dict))
         return Order(_str(obj.get("catalog_id")), _str(obj.get("text")), items)
-    if kind == "edit" and obj is not None and obj.get("original_message_id"):
+    if kind == "edit" and obj is not None and _wamid(obj.get("original_message_id")):
         inner = obj.get("message") if isinstance(obj.get("message"), dict) else {}
         return Edit(str(obj["original_message_id"]), parse_content(inner))
-    if kind == "revoke" and obj is not None and obj.get("original_message_id"):
+    if kind == "revoke" and obj is not None and _wamid(obj.get("original_message_id")):
         return Revoke(str(obj["original_message_id"]))
     if kind == "system" and obj is not None:
         return System(str(obj.get("body") or ""), _str(obj.get("type")), _str(obj.get("wa_id")))
@@ -553,7 +553,28 @@ def _contacts_by_wa_id(value: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _profile_name(person: dict[str, Any]) -> str | None:
     profile = person.get("profile") if isinstance(person.get("profile"), dict) else {}
-    return _str(profile.get("name"))
+    return _bounded(_str(profile.get("name")), MAX_NAME)
+
+
+# What our columns hold. Meta's real values are far shorter; anything longer is not Meta's and
+# must become "unreadable item" here, not a database error that fails the whole event.
+MAX_WAMID, MAX_PARTY, MAX_USER_ID, MAX_NAME, MAX_EMOJI = 255, 32, 64, 200, 32
+
+
+def _wamid(value: Any) -> str | None:
+    text = _str(value)
+    return text if text is not None and len(text) <= MAX_WAMID else None
+
+
+def _party(value: str | None) -> str | None:
+    """A customer's WhatsApp id (phone digits or a business-scoped id), or None if implausible."""
+    number = normalize_number(value)
+    return number if number is not None and len(number) <= MAX_PARTY else None
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    """Display-only text (names, emoji): cut to what the column holds."""
+    return value[:limit] if value is not None else None
 
 
 def _error(e: Any) -> ErrorInfo:
