@@ -1,0 +1,122 @@
+"""Webhook → the bot's reply at the Graph API, at a steady rate (default 80 msg/s).
+
+    .venv/bin/python -m bench.reply_latency [--rate 80] [--seconds 10]
+
+A real server process (`python main.py`) on a throwaway Postgres database, seeded with the
+demo catalog, sending to a local fake Graph API over real HTTP. Each message comes from a new
+customer, so every one gets a reply; latency = time from the start of the webhook POST to the
+moment the fake Graph API receives that customer's first reply. Goal: p95 ≤ 300 ms.
+Baseline in the same run: the ack time of the same POSTs (what Meta waits for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from bench.results import quantile, report
+from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
+from tests.fakes.graph_server import FakeGraph
+from tests.faults.test_chaos import PHONE_NUMBER_ID, SECRET, text_webhook
+
+GOAL_P95_MS = 300.0
+
+
+def _seed(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "s7.cli", "seed"], env={**env, "PATH": "/usr/bin:/bin"}, check=True,
+                   capture_output=True, timeout=300)
+
+
+def run(rate: float, seconds: float) -> dict[str, float]:
+    url = create_pg_database("s7_bench_reply")
+    settings = make_settings(DATABASE_URL=url)
+    total = int(rate * seconds)
+    posted_at: dict[str, float] = {}
+    acks: list[float] = []
+    lock = threading.Lock()
+    try:
+        with FakeGraph(token="bench-token", phone_number_id=PHONE_NUMBER_ID) as graph:
+            env = server_env(settings, WHATSAPP_TOKEN="bench-token", WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+                             META_GRAPH_BASE_URL=graph.base_url, META_APP_SECRET=SECRET)
+            _seed(env)
+            server = ServerProcess(env)
+            server.wait_ready(timeout=90)
+            bodies = [text_webhook(100_000 + i, "hola! tenés zapatillas nike?") for i in range(total)]
+            client = httpx.Client(base_url=server.url, timeout=10,
+                                  limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
+
+            def send(index: int) -> None:
+                _, raw = bodies[index]
+                wa_id = f"54911{100_000 + index:08d}"
+                from s7.whatsapp.signature import sign
+
+                headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(SECRET, raw)}
+                start = time.monotonic()
+                with lock:
+                    posted_at[wa_id] = start
+                response = client.post("/webhook", content=raw, headers=headers)
+                elapsed = time.monotonic() - start
+                if response.status_code == 200:
+                    with lock:
+                        acks.append(elapsed)
+
+            try:
+                began = time.monotonic()
+                with ThreadPoolExecutor(max_workers=16) as pool:
+                    for index in range(total):
+                        delay = began + index / rate - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
+                        pool.submit(send, index)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    replied = {str(r.json.get("to", "")).lstrip("+") for r in graph.requests if r.json.get("type")}
+                    if len(replied & set(posted_at)) >= total:
+                        break
+                    time.sleep(0.5)
+            finally:
+                client.close()
+                server.stop()
+            first_reply: dict[str, float] = {}
+            for record in graph.requests:
+                to = str(record.json.get("to", "")).lstrip("+")
+                if record.json.get("type") and to in posted_at and to not in first_reply:
+                    first_reply[to] = record.at
+            latencies = [first_reply[w] - posted_at[w] for w in first_reply]
+    finally:
+        drop_pg_database(url)
+    return {
+        "messages": total,
+        "replied": len(latencies),
+        "reply_p50_ms": quantile(latencies, 0.5) * 1000,
+        "reply_p95_ms": quantile(latencies, 0.95) * 1000,
+        "reply_p99_ms": quantile(latencies, 0.99) * 1000,
+        "ack_p50_ms": statistics.median(acks) * 1000 if acks else float("nan"),
+        "ack_p99_ms": quantile(acks, 0.99) * 1000,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=80.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    figures = run(args.rate, args.seconds)
+    ok = figures["replied"] == figures["messages"] and figures["reply_p95_ms"] <= GOAL_P95_MS
+    print(json.dumps(figures, indent=2))
+    report("webhook → bot reply at Graph p95 (80 msg/s)", figures["reply_p95_ms"], "ms", goal=f"≤ {GOAL_P95_MS:.0f}",
+           ok=ok, baseline=f"ack p50 {figures['ack_p50_ms']:.1f} ms (same run)",
+           note=f"{figures['replied']}/{figures['messages']} replied; p50 {figures['reply_p50_ms']:.0f} ms")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
