@@ -104,5 +104,6 @@ async def _stop_services() -> None:
     if _bridge_stop is not None:
         _bridge_stop.set()
     realtime.enable_bridge(False)
+    realtime.reset()
     realtime.bind_loop(None)
     reset_engine()

@@ -65,6 +65,13 @@ def subscribe(callback: Subscriber) -> Callable[[], None]:
     return unsubscribe
 
 
+def reset() -> None:
+    """Forget every subscriber (app shutdown): tabs of a stopped app must not receive events,
+    and a test harness that restarts the app in-process must start from an empty bus."""
+    with _lock:
+        _subscribers.clear()
+
+
 def subscriber_count() -> int:
     return len(_subscribers)
 

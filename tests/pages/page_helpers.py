@@ -23,11 +23,6 @@ def clean_realtime_bus() -> Iterator[None]:
     """NiceGUI's test reset drops the clients of the previous test without deleting them, so their
     realtime subscriptions stay and fire into a closed loop (logged as ERROR, which fails a user
     test). Start and end each test with no subscribers; import this fixture into a test module."""
-    _clear()
+    realtime.reset()
     yield
-    _clear()
-
-
-def _clear() -> None:
-    with realtime._lock:  # test isolation: realtime has no public reset yet
-        realtime._subscribers.clear()
+    realtime.reset()
