@@ -42,7 +42,9 @@ _INLINE_TAG = re.compile(r"</?(b|i|u|em|strong|span|a|small|sup|sub|font|mark)\b
 _BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"))
-_MONEY_NOISE = re.compile(r"[^\d.,\-]")
+# What may surround a price: currency marks and spaces. Anything else (letters, markup) means the
+# cell is not a price, rather than a number hiding in junk ("x<img …1>" must not become 1.00).
+_MONEY_NOISE = re.compile(r"(?i)u\$s|us\$|\b(?:ars|usd|pesos?|d[oó]lares?)\b|[$\s\u00a0]")
 _INTEGER = re.compile(r"[-+]?\d[\d.]*")
 _NO_STOCK = ("sin stock", "agotado", "no hay", "sin existencias", "no", "out of stock")
 _NO_INSTALLMENTS = ("sin cuotas", "sin", "no", "contado", "un pago", "1 pago")

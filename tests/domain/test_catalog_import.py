@@ -253,3 +253,12 @@ def test_every_problem_of_a_row_is_reported_together() -> None:
         clean_record({"sku": "X", "price": "gratis", "stock": "muchos"})
     assert error.value.sku == "X"
     assert error.value.reason == "price: 'gratis' no es un precio; stock: 'muchos' no es una cantidad; falta name"
+
+
+@pytest.mark.parametrize("junk", ["x<img src=x onerror=alert(1)>", "<img src=x onerror=window.pwned=1>",
+                                  "abc 100", "100 zapatos", "consultar"])
+def test_a_price_cell_with_anything_but_currency_marks_is_rejected(junk: str) -> None:
+    from s7.domain.catalog_clean import RowError, parse_money
+
+    with pytest.raises(RowError):
+        parse_money(junk)
