@@ -15,6 +15,7 @@ recorded as a human message.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -45,7 +46,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 BATCH = 50
 POLL_SECONDS = 5.0
 GIL_SWITCH_SECONDS = 0.001
-ACK_PRIORITY_MAX_WAITS = 20  # ≤ ~20 ms per event: processing slows under load, never stops
+ACK_PRIORITY_MAX_WAITS = 50  # ≤ ~50 ms per event: processing slows under load, never stops
 
 
 class Deferred(Exception):
@@ -406,6 +407,9 @@ def start() -> None:
     # The bot's turn is CPU-bound Python in a worker thread; with the default 5 ms GIL switch
     # interval each hand-back to the event loop can cost an ack 5 ms, several times per request.
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
+    # Bot turns allocate many short-lived objects; a full collection then walks the whole
+    # long-lived heap (framework, caches) and stalls every ack for it. Frozen objects are skipped.
+    gc.freeze()
     _loop.start()
 
 
