@@ -32,6 +32,32 @@ SELLER1 = ("vendedoruno@inbox.test", PASSWORD)
 SELLER2 = ("vendedorados@inbox.test", PASSWORD)
 
 
+def post_webhook(base_url: str, secret: str, phone_number_id: str, value: dict[str, Any]) -> None:
+    """POST a signed webhook body to /webhook, as Meta does."""
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "e2e-waba", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "5491100000000", "phone_number_id": phone_number_id},
+            **value,
+        }}]}],
+    }
+    raw = json.dumps(body, ensure_ascii=True).encode()
+    headers = {"content-type": "application/json", "x-hub-signature-256": signature.sign(secret, raw)}
+    response = httpx.post(base_url + "/webhook", content=raw, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def customer_writes(base_url: str, secret: str, phone_number_id: str, wa_id: str, text: str, name: str) -> str:
+    wamid = f"wamid.e2e.{uuid.uuid4().hex}"
+    post_webhook(base_url, secret, phone_number_id, {
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
+                      "type": "text", "text": {"body": text}}],
+    })
+    return wamid
+
+
 class Shop:
     """The running server, its fake Graph API and what the test process needs to talk to them."""
 
@@ -39,29 +65,11 @@ class Shop:
         self.server, self.graph, self.settings = server, graph, settings
 
     def post(self, value: dict[str, Any]) -> None:
-        """POST a signed webhook body to /webhook, as Meta does."""
-        body = {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "e2e-waba", "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "5491100000000", "phone_number_id": self.graph.phone_number_id},
-                **value,
-            }}]}],
-        }
-        raw = json.dumps(body, ensure_ascii=True).encode()
-        headers = {"content-type": "application/json",
-                   "x-hub-signature-256": signature.sign(self.settings.META_APP_SECRET, raw)}
-        response = httpx.post(self.server.url + "/webhook", content=raw, headers=headers, timeout=10)
-        assert response.status_code == 200, response.text
+        post_webhook(self.server.url, self.settings.META_APP_SECRET, self.graph.phone_number_id, value)
 
     def customer_writes(self, wa_id: str, text: str, name: str) -> str:
-        wamid = f"wamid.e2e.{uuid.uuid4().hex}"
-        self.post({
-            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
-        })
-        return wamid
+        return customer_writes(self.server.url, self.settings.META_APP_SECRET, self.graph.phone_number_id,
+                               wa_id, text, name)
 
     def phone_status(self, wamid: str, status: str, wa_id: str) -> None:
         self.post({"statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())),
@@ -256,3 +264,47 @@ def test_on_a_phone_the_list_and_the_chat_take_turns(shop: Shop, browser) -> Non
     page.get_by_role("button", name="Volver a la lista").click()
     _row(page, "Elena Móvil").wait_for()
     context.close()
+
+
+def test_two_replicas_share_live_updates_and_presence(browser) -> None:  # type: ignore[no-untyped-def]
+    """Seller 1 on replica A, seller 2 on replica B, one Postgres: the realtime bridge carries
+    new chats, replies and "who is viewing" across processes."""
+    from tests.e2e.conftest import SELLER1 as DEMO_SELLER1
+    from tests.e2e.conftest import SELLER2 as DEMO_SELLER2
+
+    url = create_pg_database("s7_e2e_replicas")
+    settings = make_settings(DATABASE_URL=url)
+    replicas: list[ServerProcess] = []
+    contexts = []
+    try:
+        for _ in range(2):  # one after the other: the first migrates and seeds the demo users
+            replicas.append(ServerProcess(server_env(settings)))
+            replicas[-1].wait_ready()
+        pages = []
+        for replica, credentials in zip(replicas, (DEMO_SELLER1, DEMO_SELLER2), strict=True):
+            context = browser.new_context(viewport={"width": 1280, "height": 860})
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT)
+            login(page, replica.url, credentials)
+            contexts.append(context)
+            pages.append(page)
+        on_a, on_b = pages
+        customer_writes(replicas[0].url, settings.META_APP_SECRET, "sandbox", "5491170000099", "hola, ¿abren hoy?",
+                        "Franco Réplica")
+        for page in pages:
+            _row(page, "Franco Réplica").click()
+            page.locator(".q-message", has_text="¿abren hoy?").wait_for()
+        on_b.get_by_text("También lo está viendo: Vendedor 1").wait_for()
+        on_a.get_by_text("También lo está viendo: Vendedor 2").wait_for()
+        composer = on_a.get_by_placeholder("Escribí tu respuesta")
+        composer.fill("Sí, hasta las 19")
+        composer.press("Enter")
+        on_b.locator(".q-message", has_text="Sí, hasta las 19").wait_for()
+        on_b.get_by_text("🔒 Vendedor 1 está atendiendo este chat.", exact=False).wait_for()
+        screenshot(on_b, "inbox-replica-b")
+    finally:
+        for context in contexts:
+            context.close()
+        for replica in replicas:
+            replica.stop()
+        drop_pg_database(url)

@@ -104,3 +104,16 @@ async def test_an_unknown_chat_id_is_a_message_not_a_crash(pg_db, user: User) ->
     await user.open("/?chat=999999")
     await user.should_see("Esa conversación no existe.")
     await user.should_see("Elegí una conversación de la lista.")
+
+
+async def test_a_lead_turning_hot_shows_in_the_list_and_the_open_chat_without_reload(pg_db, user: User) -> None:
+    make_user("Vendedor Uno")
+    chat, _ = customer_says("5491100000331", "me lo llevo en 6 cuotas", name="Caliente")
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat}")
+    assert _text(user, "chat-lead") == ""
+    with session_scope() as session:
+        conversations.set_lead(session, conversations.get(session, chat), "HOT", actor="bot", reason="test")
+    await eventually(lambda: _text(user, "chat-lead") == "🔥 HOT")
+    with user.scope(marker=f"chat-{chat}"):
+        await user.should_see("🔥 HOT", retries=30)
