@@ -138,3 +138,16 @@ async def eventually(check: Any, timeout: float = 3.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {check}")
         await asyncio.sleep(0.05)
+
+
+async def two_sellers_on(create_user: Any, path: str) -> tuple[Any, Any]:
+    """'Vendedor Uno' and 'Vendedora Dos' (created here), each signed in its own tab on `path`."""
+    tabs = []
+    for name in ("Vendedor Uno", "Vendedora Dos"):
+        make_user(name)
+        tab = create_user()
+        await sign_in(tab, name)
+        tabs.append(tab)
+    for tab in tabs:
+        await tab.open(path)
+    return tabs[0], tabs[1]

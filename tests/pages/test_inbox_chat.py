@@ -21,6 +21,7 @@ from tests.pages.inbox_helpers import (
     read_receipts,
     sign_in,
     take,
+    two_sellers_on,
     unread_badge,
 )
 
@@ -110,14 +111,8 @@ async def test_opening_a_chat_marks_it_read_for_me_only_and_sends_one_read_recei
 
 
 async def test_notes_are_inline_marked_internal_and_reach_the_other_tab(pg_db, create_user) -> None:
-    make_user("Vendedor Uno")
-    make_user("Vendedora Dos")
     chat, _ = customer_says("5491100000121", "hola", name="Cliente")
-    seller1, seller2 = create_user(), create_user()
-    await sign_in(seller1, "Vendedor Uno")
-    await sign_in(seller2, "Vendedora Dos")
-    await seller2.open(f"/?chat={chat}")
-    await seller1.open(f"/?chat={chat}")
+    seller1, seller2 = await two_sellers_on(create_user, f"/?chat={chat}")
     seller1.find(marker="add-note").click()
     seller1.find(marker="note-input").type("Quiere talle 42, pasa el sábado")
     seller1.find(marker="save-note").click()

@@ -7,7 +7,7 @@ from nicegui.testing import User
 from s7 import realtime
 from s7.db import session_scope
 from s7.domain import conversations
-from tests.pages.inbox_helpers import customer_says, eventually, make_user, sign_in
+from tests.pages.inbox_helpers import customer_says, eventually, make_user, sign_in, two_sellers_on
 
 
 def _text(user: User, marker: str) -> str:
@@ -33,14 +33,8 @@ def _record_javascript(user: User, into: list[str]) -> None:
 
 
 async def test_sellers_see_who_else_views_and_types_in_the_same_chat(pg_db, create_user) -> None:
-    make_user("Vendedor Uno")
-    make_user("Vendedora Dos")
     chat, _ = customer_says("5491100000301", "hola", name="Cliente")
-    uno, dos = create_user(), create_user()
-    await sign_in(uno, "Vendedor Uno")
-    await sign_in(dos, "Vendedora Dos")
-    await uno.open(f"/?chat={chat}")
-    await dos.open(f"/?chat={chat}")
+    uno, dos = await two_sellers_on(create_user, f"/?chat={chat}")
     await eventually(lambda: _text(uno, "presence") == "También lo está viendo: Vendedora Dos")
     await eventually(lambda: _text(dos, "presence") == "También lo está viendo: Vendedor Uno")
 
