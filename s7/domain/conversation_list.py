@@ -7,6 +7,7 @@ tables and the same unread rule: customer messages after the viewer's read mark.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -36,24 +37,20 @@ class ListedConversation:
     unread: int
 
 
-def _unread_for(viewer_id: int):  # type: ignore[no-untyped-def]
-    """Correlated count of this viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
+def _unseen(viewer_id: int) -> list[Any]:
+    """Conditions on Message: a customer message of the outer chat this viewer has not seen."""
     seen = (
         select(ReadMark.last_read_message_id)
         .where(ReadMark.conversation_id == Conversation.id, ReadMark.user_id == viewer_id)
         .correlate(Conversation)
         .scalar_subquery()
     )
-    return (
-        select(func.count(Message.id))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.direction == "in",
-            Message.id > func.coalesce(seen, 0),
-        )
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
+    return [Message.conversation_id == Conversation.id, Message.direction == "in", Message.id > func.coalesce(seen, 0)]
+
+
+def _unread_for(viewer_id: int) -> Any:
+    """Correlated count of the viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
+    return select(func.count(Message.id)).where(*_unseen(viewer_id)).correlate(Conversation).scalar_subquery()
 
 
 def _like(value: str) -> str:
@@ -61,18 +58,16 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def _base(viewer_id: int) -> tuple[Select, object]:
+def _base(viewer_id: int) -> Select:
     assignee = aliased(User)
-    unread = _unread_for(viewer_id).label("unread")
-    statement = (
-        select(Conversation, Contact.wa_id, Contact.name, assignee.name, unread)
+    return (
+        select(Conversation, Contact.wa_id, Contact.name, assignee.name, _unread_for(viewer_id).label("unread"))
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(assignee, assignee.id == Conversation.assigned_to)
     )
-    return statement, unread
 
 
-def _apply(statement: Select, unread: object, f: ConversationFilter) -> Select:
+def _apply(statement: Select, viewer_id: int, f: ConversationFilter) -> Select:
     if f.mode:
         statement = statement.where(Conversation.mode == f.mode)
     if f.leads:
@@ -82,7 +77,7 @@ def _apply(statement: Select, unread: object, f: ConversationFilter) -> Select:
     elif f.assigned_to is not None:
         statement = statement.where(Conversation.assigned_to == f.assigned_to)
     if f.unread_only:
-        statement = statement.where(unread > 0)  # type: ignore[operator]
+        statement = statement.where(exists().where(*_unseen(viewer_id)).correlate(Conversation))
     q = " ".join(f.q.split())[:Q_MAX]
     if q:
         pattern = _like(q)
@@ -101,9 +96,10 @@ def list_conversations(
     session: Session, viewer_id: int, f: ConversationFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[ListedConversation], int]:
     """One page of matching chats, most recent activity first, and how many match in total."""
-    statement, unread = _base(viewer_id)
-    statement = _apply(statement, unread, f)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    # The count skips the per-row unread column: only the page of 50 pays for it.
+    counted = select(func.count(Conversation.id)).join(Contact, Contact.id == Conversation.contact_id)
+    total = session.scalar(_apply(counted, viewer_id, f)) or 0
+    statement = _apply(_base(viewer_id), viewer_id, f)
     sort_at = func.coalesce(Conversation.last_message_at, Conversation.created_at)
     page = session.execute(statement.order_by(sort_at.desc(), Conversation.id.desc()).limit(limit).offset(offset))
     return [ListedConversation(c, wa_id, name, assignee, count or 0) for c, wa_id, name, assignee, count in page], total
@@ -111,8 +107,7 @@ def list_conversations(
 
 def one(session: Session, viewer_id: int, conversation_id: int) -> ListedConversation:
     """One chat as the viewer sees it (NotFound if there is no such chat)."""
-    statement, _ = _base(viewer_id)
-    row = session.execute(statement.where(Conversation.id == conversation_id)).one_or_none()
+    row = session.execute(_base(viewer_id).where(Conversation.id == conversation_id)).one_or_none()
     if row is None:
         raise NotFound("No existe esa conversación")
     conversation, wa_id, name, assignee, count = row
