@@ -37,23 +37,24 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
             ui.label(row.text or "Aviso de WhatsApp")
         return el.mark(f"msg-{row.id}")
     sent = row.direction == "out"
+    # Every element here is built once per open tab for every message, so a plain bubble is kept
+    # to three: the bubble, its text and one footer line (time + ticks).
     with ui.chat_message(name=author_label(row, contact_name), sent=sent).props(
         f"bg-color={AUTHOR_COLORS.get(row.author, 'grey-2')}"
     ).classes("w-full") as bubble:
-        with ui.column().classes("gap-1 min-w-[8rem] max-w-[min(36rem,75vw)]"):
-            if row.quoted:
-                ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
-            if row.revoked:
-                ui.label("🚫 El cliente eliminó este mensaje").classes("text-xs italic text-slate-500")
-            if row.media is not None or row.type in MEDIA_LABEL:
-                _media(row)
-            if row.text and row.type not in ("location",):
-                ui.label(row.text).classes(
-                    "whitespace-pre-wrap break-words" + (" line-through text-slate-400" if row.revoked else "")
-                ).mark("message-text")
-            if row.options:
-                _options(row)
-            _footer(row)
+        if row.quoted:
+            ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
+        if row.revoked:
+            ui.label("🚫 El cliente eliminó este mensaje").classes("text-xs italic text-slate-500")
+        if row.media is not None or row.type in MEDIA_LABEL:
+            _media(row)
+        if row.text and row.type not in ("location",):
+            ui.label(row.text).classes(
+                "whitespace-pre-wrap break-words" + (" line-through text-slate-400" if row.revoked else "")
+            ).mark("message-text")
+        if row.options:
+            _options(row)
+        _footer(row)
     return bubble.mark(f"msg-{row.id}")
 
 
@@ -101,26 +102,26 @@ def _options(row: MessageRow) -> None:
         return
     kind = "lista" if row.type == "list" else "botones"
     ui.label(f"Opciones ofrecidas ({kind}):").classes("text-[11px] text-slate-500")
-    with ui.row().classes("gap-1"):
-        for option in row.options:
-            ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes(
-                "text-xs"
-            ).mark("option")
+    for option in row.options:  # chips flow inline, no row element around them
+        ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes("text-xs").mark(
+            "option"
+        )
 
 
 def _footer(row: MessageRow) -> None:
-    with ui.row().classes("w-full items-center justify-end gap-1 no-wrap text-[11px] text-slate-500"):
-        if row.reaction:
-            ui.label(row.reaction).classes("text-base bg-white rounded-full px-1 shadow mr-auto").props(
-                'title="Reacción del cliente"'
-            ).mark("reaction")
-        if row.edited:
-            ui.label("editado")
-        ui.label(stamp(row.created_at))
-        if row.direction == "out":
-            icon, color, tip = TICKS.get(row.status, TICKS["queued"])
-            # A title attribute, not a tooltip element: one element less per bubble, in every tab.
-            ui.icon(icon, size="16px").classes(color).props(f'title="{tip}"').mark(f"tick-{row.status}")
+    if row.reaction:
+        ui.label(row.reaction).classes("text-base bg-white rounded-full px-1 shadow w-fit").props(
+            'title="Reacción del cliente"'
+        ).mark("reaction")
+    parts = ["editado" if row.edited else "", stamp(row.created_at)]
+    marker, color, tip = "", "text-slate-500", ""
+    if row.direction == "out":
+        symbol, color, tip = TICKS.get(row.status, TICKS["queued"])
+        parts.append(symbol)
+        marker = f"tick-{row.status}"
+    footer = ui.label(" ".join(p for p in parts if p)).classes(f"text-[11px] text-right {color}")
+    if tip:
+        footer.props(f'title="{tip}"').mark(marker)  # our constant, never customer text
     if row.status == "failed":
         ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(
             "failed-reason"

@@ -87,7 +87,7 @@ class ChatView:
                 self.older = ui.button("Ver mensajes anteriores", on_click=self._load_older).props(
                     "flat dense no-caps"
                 ).classes("self-center")
-                self.timeline = ui.column().classes("w-full gap-2 p-2")
+                self.timeline = ui.column().classes("s7-timeline w-full gap-2 p-2")
             self.composer_box = ui.column().classes("w-full gap-1 p-2 bg-white border-t border-slate-200")
             self.timer = ui.timer(5.0, self._tick)  # window countdown + presence heartbeat
         self.older.set_visibility(snapshot.has_older)

@@ -19,6 +19,8 @@ from s7.pages.inbox_alerts import Alerts
 from s7.pages.layout import frame, io, live
 from s7.pages.live_reads import gone
 
+# Bubbles stay readable on wide screens; a constant, never built from data.
+_CSS = ".s7-timeline .q-message-text { max-width: min(36rem, 75vw); min-width: 7rem; }"
 # The frame's header is 52 px high; the inbox fills the rest of the screen and scrolls inside.
 _FULL_HEIGHT = "h-[calc(100dvh-52px)]"
 
@@ -122,5 +124,6 @@ async def inbox_page(request: Request, chat: int | None = None) -> None:
     with frame(request, "Conversaciones") as user:
         assert user is not None  # not an admin-only page: every signed-in user gets here
         ui.query(".nicegui-content").classes("p-0 gap-0")
+        ui.add_css(_CSS)
         inbox = Inbox(user)
         await inbox.start(chat)

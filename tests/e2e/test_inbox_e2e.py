@@ -196,7 +196,7 @@ def test_a_seller_reply_reaches_the_graph_api_and_the_other_tab(shop: Shop, tabs
 
     sent = _wait(lambda: (m := _db_message(text)) and m.wa_message_id and m)
     shop.phone_status(sent.wa_message_id, "read", wa_id)  # the customer read it: blue ticks
-    seller2.locator(".q-message", has_text="¿Te lo reservo?").locator("i.text-sky-500").wait_for()
+    seller2.locator(".q-message", has_text="¿Te lo reservo?").locator(".text-sky-600").wait_for()
     screenshot(seller1, "inbox-reply-sender")
     screenshot(seller2, "inbox-reply-other-tab")
 
