@@ -204,7 +204,8 @@ class SocketTab:
         asyncio.run_coroutine_threadsafe(self.sio.disconnect(), self.loop).result(timeout=10)
 
 
-def main() -> None:
+def main() -> int:
+    """Returns the exit status: 0 when every goal was met, 1 when one was missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tabs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=15)
@@ -234,6 +235,7 @@ def main() -> None:
                   f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(samples):.0f} ms")
             report(f"panel webhook → {args.tabs} tabs p95 ({args.client})", p95, "ms",
                    goal=f"≤ {GOAL_P95_MS:.0f} ms", ok=p95 <= GOAL_P95_MS, note=f"p50 {p50:.0f} ms")
+            met = [p95 <= GOAL_P95_MS]
 
             tabs.open(args.memory_tabs - len(tabs.tabs))
             time.sleep(3)
@@ -255,6 +257,8 @@ def main() -> None:
               f"({rss_again - rss_closed:+.0f} MB)")
         report("panel RSS growth over a second open/close cycle", rss_again - rss_closed, "MB",
                goal="≤ 10 MB", ok=rss_again - rss_closed <= 10)
+        met.append(rss_again - rss_closed <= 10)
+        return 0 if all(met) else 1
     finally:
         server.stop()
         drop_pg_database(url)
@@ -305,4 +309,4 @@ class Tabs:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
