@@ -37,11 +37,13 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
             ui.label(row.text or "Aviso de WhatsApp")
         return el.mark(f"msg-{row.id}")
     sent = row.direction == "out"
-    # Every element here is built once per open tab for every message, so a plain bubble is kept
-    # to three: the bubble, its text and one footer line (time + ticks).
-    with ui.chat_message(name=author_label(row, contact_name), sent=sent).props(
+    # Built once per open tab for every message, so a plain bubble is kept to three elements
+    # (four with ticks): the bubble (its time is Quasar's text-only `stamp`), one content box
+    # (Quasar draws every direct child as a separate bubble), the text.
+    when = stamp(row.created_at) + (" · editado" if row.edited else "")
+    with ui.chat_message(name=author_label(row, contact_name), sent=sent, stamp=when).props(
         f"bg-color={AUTHOR_COLORS.get(row.author, 'grey-2')}"
-    ).classes("w-full") as bubble:
+    ).classes("w-full") as bubble, ui.element("div").classes("flex flex-col gap-1"):
         if row.quoted:
             ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
         if row.revoked:
@@ -102,10 +104,11 @@ def _options(row: MessageRow) -> None:
         return
     kind = "lista" if row.type == "list" else "botones"
     ui.label(f"Opciones ofrecidas ({kind}):").classes("text-[11px] text-slate-500")
-    for option in row.options:  # chips flow inline, no row element around them
-        ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes("text-xs").mark(
-            "option"
-        )
+    with ui.element("div"):  # chips flow inline in one box
+        for option in row.options:
+            ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes(
+                "text-xs"
+            ).mark("option")
 
 
 def _footer(row: MessageRow) -> None:
@@ -113,15 +116,12 @@ def _footer(row: MessageRow) -> None:
         ui.label(row.reaction).classes("text-base bg-white rounded-full px-1 shadow w-fit").props(
             'title="Reacción del cliente"'
         ).mark("reaction")
-    parts = ["editado" if row.edited else "", stamp(row.created_at)]
-    marker, color, tip = "", "text-slate-500", ""
     if row.direction == "out":
-        symbol, color, tip = TICKS.get(row.status, TICKS["queued"])
-        parts.append(symbol)
-        marker = f"tick-{row.status}"
-    footer = ui.label(" ".join(p for p in parts if p)).classes(f"text-[11px] text-right {color}")
-    if tip:
-        footer.props(f'title="{tip}"').mark(marker)  # our constant, never customer text
+        icon, color, tip = TICKS.get(row.status, TICKS["queued"])
+        # A title attribute (our constant), not a tooltip element: one element less in every tab.
+        ui.icon(icon, size="16px").classes(f"self-end -mb-2 {color}").props(f'title="{tip}"').mark(
+            f"tick-{row.status}"
+        )
     if row.status == "failed":
         ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(
             "failed-reason"

@@ -12,13 +12,13 @@ MODE_COLOR = {"BOT_ON": "blue-grey-5", "HUMAN_TAKEOVER": "green-7"}
 LEAD_LABEL = {"HOT": "🔥 HOT", "HOT_LOST": "HOT_LOST", "WARM": "Tibio"}
 LEAD_COLOR = {"HOT": "deep-orange-6", "HOT_LOST": "red-10", "WARM": "amber-7"}
 
-# status → (symbol after the time, colour class, tooltip): WhatsApp's ticks, blue once read.
+# status → (icon, colour class, tooltip): WhatsApp's ticks, blue once read.
 TICKS = {
-    "queued": ("🕓", "text-slate-400", "En cola"),
-    "sent": ("✓", "text-slate-500", "Enviado"),
-    "delivered": ("✓✓", "text-slate-500", "Entregado"),
-    "read": ("✓✓", "text-sky-600", "Leído"),
-    "failed": ("⚠", "text-red-600", "No se entregó"),
+    "queued": ("schedule", "text-slate-400", "En cola"),
+    "sent": ("done", "text-slate-500", "Enviado"),
+    "delivered": ("done_all", "text-slate-500", "Entregado"),
+    "read": ("done_all", "text-sky-600", "Leído"),
+    "failed": ("error", "text-red-600", "No se entregó"),
 }
 
 MEDIA_LABEL = {
