@@ -14,8 +14,10 @@ for plain functions), never on the event loop; they never touch NiceGUI.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -54,9 +56,24 @@ JOBS: dict[str, JobBody] = {
 _scheduler: AsyncIOScheduler | None = None
 
 
+_in_flight = 0
+_in_flight_lock = threading.Lock()
+
+
 def run_job(name: str) -> int:
     """One run of one job: under its cluster-wide lock, in one transaction. Returns the effects
     done (0 also when another replica holds the lock)."""
+    global _in_flight
+    with _in_flight_lock:
+        _in_flight += 1
+    try:
+        return _run_job(name)
+    finally:
+        with _in_flight_lock:
+            _in_flight -= 1
+
+
+def _run_job(name: str) -> int:
     body = JOBS[name]
     try:
         with session_scope() as session:
@@ -92,12 +109,16 @@ def start(*, force: bool = False) -> None:
     log.info("jobs on: %s every %s s", ", ".join(JOBS), interval)
 
 
-def stop() -> None:
-    """Stop scheduling (a run in progress finishes in its thread) and let n8n retries go."""
+async def stop(timeout: float = 10.0) -> None:
+    """Stop scheduling, let a run in progress finish in its thread (its transaction commits or
+    rolls back whole; cancelling it would only be logged as an error), then let n8n retries go."""
     global _scheduler
     if _scheduler is not None and _scheduler.running:
         _scheduler.shutdown(wait=False)
     _scheduler = None
+    deadline = asyncio.get_running_loop().time() + timeout
+    while _in_flight and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
     notify.shutdown()
 
 

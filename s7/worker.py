@@ -56,7 +56,7 @@ async def serve(stop: asyncio.Event | None = None) -> None:
         await stop.wait()
         log.info("worker: apagando")
     finally:
-        jobs.stop()
+        await jobs.stop()
         for service in reversed(started):
             try:
                 await _maybe_await(service.stop())

@@ -49,7 +49,7 @@ async def test_the_scheduler_runs_the_jobs_inside_the_loop(pg_db) -> None:
             assert time.monotonic() < deadline, "the inactivity job never ran"
             await asyncio.sleep(0.1)
     finally:
-        jobs.stop()
+        await jobs.stop()
     assert not jobs.running()
 
 
@@ -60,7 +60,7 @@ async def test_jobs_stay_off_when_disabled_unless_forced(pg_db) -> None:
     try:
         assert jobs.running()
     finally:
-        jobs.stop()
+        await jobs.stop()
 
 
 def test_worker_process_runs_jobs_and_outbox_and_stops_on_sigterm(pg_db) -> None:
