@@ -43,33 +43,50 @@ class ChatItem:
                 self.assignee = ui.label().classes("text-xs text-slate-500 truncate")
         self.root.on("click", lambda: on_click(self.row.id))
         self.root.mark(f"chat-{row.id}")
+        self._shown: ChatRow | None = None
         self.update(row)
 
     def update(self, row: ChatRow) -> None:
-        self.row = row
-        self.name.set_text(row.name)
-        self.time.set_text(short_time(row.sort_at))
-        self.preview.set_text(row.preview)
-        self.unread.set_text(str(row.unread) if row.unread < 100 else "99+")
-        self.unread.set_visibility(row.unread > 0)
-        self.mode.set_text(MODE_LABEL.get(row.mode, row.mode))
-        self.mode.props(f"color={MODE_COLOR.get(row.mode, 'grey')}")
-        self.lead.set_text(LEAD_LABEL.get(row.lead, ""))
-        self.lead.props(f"color={LEAD_COLOR.get(row.lead, 'grey')}")
-        self.lead.set_visibility(row.lead in ("HOT", "HOT_LOST"))
-        self.waiting.set_visibility(row.awaiting_human and row.mode == "BOT_ON")
-        if row.assignee_name:
-            self.assignee.set_text(f"👤 {row.assignee_name}")
-        elif row.mode == "HUMAN_TAKEOVER" and row.human_source == "business_app":
-            self.assignee.set_text("📱 App del celular")
-        else:
-            self.assignee.set_text("Sin asignar")
+        """Touch only what changed: every touched element is re-sent to the browser and
+        re-rendered there, in every open tab."""
+        old, self.row = self._shown, row
+        self._shown = row
+        if old is None or old.name != row.name:
+            self.name.set_text(row.name)
+        if old is None or old.sort_at != row.sort_at:
+            self.time.set_text(short_time(row.sort_at))
+        if old is None or old.preview != row.preview:
+            self.preview.set_text(row.preview)
+        if old is None or old.unread != row.unread:
+            self.unread.set_text(str(row.unread) if row.unread < 100 else "99+")
+            self.unread.set_visibility(row.unread > 0)
+        if old is None or old.mode != row.mode:
+            self.mode.set_text(MODE_LABEL.get(row.mode, row.mode))
+            self.mode.props(f"color={MODE_COLOR.get(row.mode, 'grey')}")
+        if old is None or old.lead != row.lead:
+            self.lead.set_text(LEAD_LABEL.get(row.lead, ""))
+            self.lead.props(f"color={LEAD_COLOR.get(row.lead, 'grey')}")
+            self.lead.set_visibility(row.lead in ("HOT", "HOT_LOST"))
+        if old is None or (old.awaiting_human, old.mode) != (row.awaiting_human, row.mode):
+            self.waiting.set_visibility(row.awaiting_human and row.mode == "BOT_ON")
+        if old is None or (old.assignee_name, old.mode, old.human_source) != (
+            row.assignee_name, row.mode, row.human_source
+        ):
+            self.assignee.set_text(_assignee_text(row))
 
     def select(self, selected: bool) -> None:
         if selected:
             self.root.classes(add=_SELECTED)
         else:
             self.root.classes(remove=_SELECTED)
+
+
+def _assignee_text(row: ChatRow) -> str:
+    if row.assignee_name:
+        return f"👤 {row.assignee_name}"
+    if row.mode == "HUMAN_TAKEOVER" and row.human_source == "business_app":
+        return "📱 App del celular"
+    return "Sin asignar"
 
 
 def _key(row: ChatRow) -> tuple[Any, int]:
@@ -211,17 +228,20 @@ class ChatList:
                     del self.items[conversation_id]
                 continue
             if item is None:
-                with self.column:
+                with self.column:  # appended last
                     item = self.items[conversation_id] = ChatItem(row, self.on_open)
                 if conversation_id == self.selected:
                     item.select(True)
+                was = len(self.order)
             else:
+                was = self.order.index(conversation_id)
                 self.order.remove(conversation_id)
                 item.update(row)
             index = next((i for i, other in enumerate(self.order) if _key(self.items[other].row) < _key(row)),
                          len(self.order))
             self.order.insert(index, conversation_id)
-            item.root.move(self.column, target_index=index)
+            if index != was:  # a move re-sends the whole column to the browser
+                item.root.move(self.column, target_index=index)
         self._paint_empty()
 
     def _paint_empty(self) -> None:
