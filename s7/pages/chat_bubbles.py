@@ -7,6 +7,7 @@ never into HTML, Markdown or element props.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nicegui import app, ui
@@ -56,8 +57,24 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
             ).mark("message-text")
         if row.options:
             _options(row)
-        _footer(row)
+        tick = _footer(row)
+    bubble.s7_row, bubble.s7_tick = row, tick  # type: ignore[attr-defined]  # for update_in_place
     return bubble.mark(f"msg-{row.id}")
+
+
+def update_in_place(bubble: ui.element, row: MessageRow) -> bool:
+    """A new tick (sent → delivered → read) changes one icon, not the bubble: rebuilding it would
+    re-send and re-render the whole timeline in every open tab. False when more changed."""
+    old: MessageRow | None = getattr(bubble, "s7_row", None)
+    tick: ui.icon | None = getattr(bubble, "s7_tick", None)
+    if old is None or tick is None or row.status == "failed" or replace(old, status=row.status) != row:
+        return False
+    if row.status != old.status:
+        icon, color, tip = TICKS.get(row.status, TICKS["queued"])
+        tick.set_name(icon)
+        tick.classes(replace=f"{_TICK_CLASSES} {color}").props(f'title="{tip}"').mark(f"tick-{row.status}")
+    bubble.s7_row = row  # type: ignore[attr-defined]
+    return True
 
 
 def _media(row: MessageRow) -> None:
@@ -111,7 +128,11 @@ def _options(row: MessageRow) -> None:
             ).mark("option")
 
 
-def _footer(row: MessageRow) -> None:
+_TICK_CLASSES = "self-end -mb-2"
+
+
+def _footer(row: MessageRow) -> ui.icon | None:
+    tick = None
     if row.reaction:
         ui.label(row.reaction).classes("text-base bg-white rounded-full px-1 shadow w-fit").props(
             'title="Reacción del cliente"'
@@ -119,13 +140,14 @@ def _footer(row: MessageRow) -> None:
     if row.direction == "out":
         icon, color, tip = TICKS.get(row.status, TICKS["queued"])
         # A title attribute (our constant), not a tooltip element: one element less in every tab.
-        ui.icon(icon, size="16px").classes(f"self-end -mb-2 {color}").props(f'title="{tip}"').mark(
+        tick = ui.icon(icon, size="16px").classes(f"{_TICK_CLASSES} {color}").props(f'title="{tip}"').mark(
             f"tick-{row.status}"
         )
     if row.status == "failed":
         ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(
             "failed-reason"
         )
+    return tick
 
 
 def note_card(note: NoteRow) -> ui.element:

@@ -18,7 +18,7 @@ from s7.db import session_scope
 from s7.domain import inbox_queries, messages
 from s7.domain.inbox_queries import ChatHeader, MessageRow, NoteRow
 from s7.pages import chat_actions
-from s7.pages.chat_bubbles import message_bubble, note_card
+from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, window_text
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, gone, shared_read
@@ -288,7 +288,8 @@ class ChatView:
         appended = new_inbound = False
         for row in rows:
             if row.id in self.bubbles:
-                self._replace(row)
+                if not update_in_place(self.bubbles[row.id], row):
+                    self._replace(row)
             else:
                 self._append(row)
                 appended = True

@@ -172,3 +172,28 @@ async def test_a_long_chat_opens_on_its_last_page_and_loads_older_messages_on_de
     with user:
         timeline = [el.text for el in ElementFilter(marker="message-text", local_scope=False)]
     assert timeline == [f"mensaje número {i:02d}" for i in range(60)]  # in order, no gaps or repeats
+
+
+async def test_ticks_move_live_and_a_failure_shows_its_reason(pg_db, user: User) -> None:
+    make_user("Vendedor Uno")
+    chat, _ = customer_says("5491100000151", "hola", name="Cliente")
+    sent = bot_says(chat, "¡Hola! ¿Qué buscás?")
+    other = bot_says(chat, "¿Seguís ahí?")
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat}")  # the sandbox outbox may already have sent them: queued or sent
+
+    def status(message_id: int, value: str, error: str | None = None) -> None:
+        with session_scope() as session:
+            messages.apply_status(session, session.get(Message, message_id), value, error=error)
+
+    status(sent, "delivered")
+    with user.scope(marker=f"msg-{sent}"):
+        await user.should_see(marker="tick-delivered", retries=30)
+    status(sent, "read")
+    with user.scope(marker=f"msg-{sent}"):
+        await user.should_see(marker="tick-read", retries=30)
+        await user.should_not_see(marker="tick-delivered")
+    status(other, "failed", error="131026: Message undeliverable")
+    await user.should_see("No se entregó: 131026: Message undeliverable", retries=30)
+    with user.scope(marker=f"msg-{other}"):
+        await user.should_see(marker="tick-failed")
