@@ -82,14 +82,19 @@ def deliver_local(event: Event) -> None:
     if loop is None or loop.is_closed():
         _dispatch(event)
         return
+    run_on_loop(loop, _dispatch, event)
+
+
+def run_on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
+    """Call `fn(*args)` on `loop`: right away when we are on it, else handed over thread-safely."""
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is loop:
-        _dispatch(event)
+        fn(*args)
     else:
-        loop.call_soon_threadsafe(_dispatch, event)
+        loop.call_soon_threadsafe(fn, *args)
 
 
 def _dispatch(event: Event) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.engine import make_url
 
 from s7.config import get_settings
+from s7.realtime import run_on_loop
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +89,7 @@ class BackgroundLoop:
         loop, event = self._loop, self._event
         if loop is None or event is None or loop.is_closed():
             return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            event.set()
-        else:
-            loop.call_soon_threadsafe(event.set)
+        run_on_loop(loop, event.set)
 
     async def _run(self) -> None:
         assert self._event is not None and self._stopping is not None
