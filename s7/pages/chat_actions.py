@@ -37,14 +37,7 @@ def send(conversation_id: int, current: CurrentUser, text: str) -> None:
         return
     try:
         with session_scope() as session:
-            user = _user(session, current)
-            send_seller_message = getattr(conversations, "send_seller_message", None)
-            if send_seller_message is not None:
-                send_seller_message(session, conversation_id, user, text)
-            else:  # until the handoff owner's one-call version lands: the same two steps
-                conversation = conversations.get(session, conversation_id, for_update=True)
-                conversations.record_human_message(session, conversation, user=user, source="panel")
-                messages.queue_outbound(session, conversation, author="seller", text=text, user_id=user.id)
+            conversations.send_seller_message(session, conversation_id, _user(session, current), text)
     except conversations.HeldByOther as error:
         raise _held(error) from None
     except messages.WindowClosed as error:
