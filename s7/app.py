@@ -43,12 +43,10 @@ def configure() -> None:
     harness resets NiceGUI's globals and calls it again for each test."""
     settings = get_settings()
     for name in ROUTER_MODULES:
-        module = _load(name)
-        if module is not None:
-            app.include_router(module.router)
+        app.include_router(_load(name).router)
     for name in PAGE_MODULES:
         module = _load(name, fresh=True)  # pages register at import; a reset needs them again
-        if module is not None and hasattr(module, "router"):
+        if hasattr(module, "router"):
             app.include_router(module.router)
 
     app.add_middleware(AuthGate)
@@ -64,20 +62,15 @@ def configure() -> None:
     app.on_shutdown(_stop_services)
 
 
-def _load(name: str, *, fresh: bool = False) -> ModuleType | None:
+def _load(name: str, *, fresh: bool = False) -> ModuleType:
     if fresh and name in sys.modules:
         return importlib.reload(sys.modules[name])
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
+    return importlib.import_module(name)
 
 
 def _services() -> list[ModuleType]:
     """Background services with start()/stop(): inbound processor, outbox sender, jobs."""
-    return [m for m in (_load(name) for name in SERVICE_MODULES) if m is not None]
+    return [_load(name) for name in SERVICE_MODULES]
 
 
 def _start_services() -> None:

@@ -44,7 +44,7 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     get_engine()
     realtime.bind_loop(loop)
     realtime.enable_bridge(not settings.is_sqlite)
-    services = [m for m in (_load(name) for name in SERVICE_MODULES) if m is not None]
+    services = [importlib.import_module(name) for name in SERVICE_MODULES]
     started: list[ModuleType] = []
     try:
         for service in services:
@@ -67,16 +67,6 @@ async def serve(stop: asyncio.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         reset_engine()
-
-
-def _load(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        log.warning("worker: %s is not available in this build", name)
-        return None
 
 
 async def _maybe_await(result: object) -> None:
