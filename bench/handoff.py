@@ -24,8 +24,9 @@ from bench.results import quantile, report
 from s7.clock import now
 from s7.config import reset_settings
 from s7.db import migrate, reset_engine, session_scope
-from s7.domain import conversation_list, conversations, followups
+from s7.domain.chats import conversations, followups
 from s7.domain.models import Contact, Conversation, Message, User
+from s7.domain.reads import conversation_list
 from tests.chat_factory import make_user
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 
@@ -37,28 +38,49 @@ def populate(chats: int, per_chat: int, seller_ids: list[int]) -> None:
     rng = random.Random(7)
     at = now() - timedelta(hours=2)
     with session_scope() as session:
-        session.execute(insert(Contact), [
-            {"wa_id": f"549110{i:07d}", "name": f"{rng.choice(NAMES)} {i}", "created_at": at} for i in range(chats)
-        ])
+        session.execute(
+            insert(Contact),
+            [{"wa_id": f"549110{i:07d}", "name": f"{rng.choice(NAMES)} {i}", "created_at": at} for i in range(chats)],
+        )
         contact_ids = session.scalars(select(Contact.id).order_by(Contact.id)).all()
-        session.execute(insert(Conversation), [
-            {"contact_id": cid, "mode": rng.choice(["BOT_ON", "BOT_ON", "HUMAN_TAKEOVER"]),
-             "lead": rng.choice(["NONE", "NONE", "WARM", "HOT", "HOT_LOST"]), "intent_score": 0,
-             "assigned_to": rng.choice([None, *seller_ids]), "bot_state": {}, "last_customer_at": at,
-             "last_message_at": at + timedelta(seconds=i), "created_at": at, "updated_at": at,
-             "last_human_at": at}
-            for i, cid in enumerate(contact_ids)
-        ])
+        session.execute(
+            insert(Conversation),
+            [
+                {
+                    "contact_id": cid,
+                    "mode": rng.choice(["BOT_ON", "BOT_ON", "HUMAN_TAKEOVER"]),
+                    "lead": rng.choice(["NONE", "NONE", "WARM", "HOT", "HOT_LOST"]),
+                    "intent_score": 0,
+                    "assigned_to": rng.choice([None, *seller_ids]),
+                    "bot_state": {},
+                    "last_customer_at": at,
+                    "last_message_at": at + timedelta(seconds=i),
+                    "created_at": at,
+                    "updated_at": at,
+                    "last_human_at": at,
+                }
+                for i, cid in enumerate(contact_ids)
+            ],
+        )
         conversation_ids = session.scalars(select(Conversation.id)).all()
         rows = [
-            {"conversation_id": cid, "direction": "in" if j % 2 == 0 else "out",
-             "author": "customer" if j % 2 == 0 else "bot", "type": "text", "text": rng.choice(TEXTS),
-             "options": [], "status": "received" if j % 2 == 0 else "sent", "created_at": at, "edited": False,
-             "revoked": False}
-            for cid in conversation_ids for j in range(per_chat)
+            {
+                "conversation_id": cid,
+                "direction": "in" if j % 2 == 0 else "out",
+                "author": "customer" if j % 2 == 0 else "bot",
+                "type": "text",
+                "text": rng.choice(TEXTS),
+                "options": [],
+                "status": "received" if j % 2 == 0 else "sent",
+                "created_at": at,
+                "edited": False,
+                "revoked": False,
+            }
+            for cid in conversation_ids
+            for j in range(per_chat)
         ]
         for start in range(0, len(rows), 10_000):
-            session.execute(insert(Message), rows[start:start + 10_000])
+            session.execute(insert(Message), rows[start : start + 10_000])
 
 
 def time_ms(fn) -> float:  # type: ignore[no-untyped-def]
@@ -81,30 +103,49 @@ def run(chats: int, per_chat: int) -> None:
         print(f"{chats} chats × {per_chat} messages loaded in {time.perf_counter() - started:.1f} s")
 
         F = conversation_list.ConversationFilter  # noqa: N806
-        cases = {"all": F(), "lead=HOT": F(leads=("HOT",)), "mine": F(assigned_to=seller_ids[0]),
-                 "q=name": F(q="carla 12"), "q=phone": F(q="+54 9 11 000 12"), "q=text": F(q="envíos"),
-                 "unread": F(unread_only=True)}
+        cases = {
+            "all": F(),
+            "lead=HOT": F(leads=("HOT",)),
+            "mine": F(assigned_to=seller_ids[0]),
+            "q=name": F(q="carla 12"),
+            "q=phone": F(q="+54 9 11 000 12"),
+            "q=text": F(q="envíos"),
+            "unread": F(unread_only=True),
+        }
         all_list: list[float] = []
         for label, wanted in cases.items():
             samples = []
             for _ in range(15):
                 with session_scope() as session:
-                    samples.append(time_ms(lambda s=session, w=wanted: conversation_list.list_conversations(
-                        s, seller_ids[0], w, limit=50)))
+                    samples.append(
+                        time_ms(
+                            lambda s=session, w=wanted: conversation_list.list_conversations(
+                                s, seller_ids[0], w, limit=50
+                            )
+                        )
+                    )
             all_list += samples
             print(f"list {label:10s} p50 {quantile(samples, 0.5):6.1f} ms  p95 {quantile(samples, 0.95):6.1f} ms")
-        report("handoff list page p95", quantile(all_list, 0.95), "ms", goal="≤ 100 ms",
-               ok=quantile(all_list, 0.95) <= 100, note=f"{chats} chats, {chats * per_chat} messages")
+        report(
+            "handoff list page p95",
+            quantile(all_list, 0.95),
+            "ms",
+            goal="≤ 100 ms",
+            ok=quantile(all_list, 0.95) <= 100,
+            note=f"{chats} chats, {chats * per_chat} messages",
+        )
 
         with session_scope() as session:
             free = session.scalars(select(Conversation.id).where(Conversation.mode == "BOT_ON").limit(100)).all()
         cycle: list[float] = []
         for chat_id in free:
+
             def take_and_release(chat_id: int = chat_id) -> None:
                 with session_scope() as session:
                     conversations.takeover(session, chat_id, session.get(User, seller_ids[1]))
                 with session_scope() as session:
                     conversations.release_to_bot(session, chat_id, actor_user=session.get(User, seller_ids[1]))
+
             cycle.append(time_ms(take_and_release) / 2)
         report("takeover transaction p95", quantile(cycle, 0.95), "ms", goal="≤ 20 ms", ok=quantile(cycle, 0.95) <= 20)
 
@@ -122,8 +163,14 @@ def run(chats: int, per_chat: int) -> None:
                 break
             swept += done
         per_chat_ms = (time.perf_counter() - started) * 1000 / max(swept, 1)
-        report("HOT_LOST sweep per chat", per_chat_ms, "ms", goal="≤ 20 ms", ok=per_chat_ms <= 20,
-               note=f"{swept} chats, message + audit + claim each")
+        report(
+            "HOT_LOST sweep per chat",
+            per_chat_ms,
+            "ms",
+            goal="≤ 20 ms",
+            ok=per_chat_ms <= 20,
+            note=f"{swept} chats, message + audit + claim each",
+        )
     finally:
         reset_engine()
         reset_settings(None)

@@ -41,8 +41,14 @@ from s7.whatsapp.signature import sign
 from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-timer-throttling",
-                 "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 SELLER = ("vendedor1@sector7.local", "seller-pass-123")
 CUSTOMER = "5491188880001"
 GOAL_P95_MS = 300.0
@@ -80,11 +86,20 @@ class Panel:
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "5491100000000", "phone_number_id": "sandbox"},
             "contacts": [{"profile": {"name": "Cliente Bench"}, "wa_id": CUSTOMER}],
-            "messages": [{"from": CUSTOMER, "id": f"wamid.bench.{uuid.uuid4().hex}", "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
+            "messages": [
+                {
+                    "from": CUSTOMER,
+                    "id": f"wamid.bench.{uuid.uuid4().hex}",
+                    "timestamp": str(int(time.time())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
         }
-        body = {"object": "whatsapp_business_account",
-                "entry": [{"id": "bench", "changes": [{"field": "messages", "value": value}]}]}
+        body = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "bench", "changes": [{"field": "messages", "value": value}]}],
+        }
         raw = json.dumps(body).encode()
         headers = {"content-type": "application/json", "x-hub-signature-256": sign(self.secret, raw)}
         response = httpx.post(self.server.url + "/webhook", content=raw, timeout=10, headers=headers)
@@ -108,8 +123,9 @@ def conversation_id(server: ServerProcess) -> int:
     token = httpx.post(server.url + "/api/auth/login", json={"email": SELLER[0], "password": SELLER[1]}).json()["token"]
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        response = httpx.get(server.url + "/api/conversations", params={"q": CUSTOMER},
-                             headers={"authorization": f"Bearer {token}"})
+        response = httpx.get(
+            server.url + "/api/conversations", params={"q": CUSTOMER}, headers={"authorization": f"Bearer {token}"}
+        )
         if response.status_code == 200:
             body = response.json()
             items = body.get("items", body) if isinstance(body, dict) else body
@@ -148,8 +164,10 @@ def latency_rounds(panel: Panel, tabs: list[Any], rounds: int, database_url: str
             stored.append(time.time() * 1000 - started)
             round_samples = [seen_at(tab, token) - started for tab in tabs]
             samples += round_samples
-            print(f"  round {n:2d}: committed {stored[-1]:4.0f} ms, in tabs {min(round_samples):4.0f}–"
-                  f"{max(round_samples):4.0f} ms")
+            print(
+                f"  round {n:2d}: committed {stored[-1]:4.0f} ms, in tabs {min(round_samples):4.0f}–"
+                f"{max(round_samples):4.0f} ms"
+            )
             time.sleep(0.5)  # let the bot's reply go by before the next round
     return samples, stored
 
@@ -185,8 +203,12 @@ class SocketTab:
 
         query = f"client_id={client_id}&tab_id={uuid.uuid4()}&document_id={uuid.uuid4()}&implicit_handshake=true"
         asyncio.run_coroutine_threadsafe(
-            self.sio.connect(f"{base_url}?{query}", socketio_path="/_nicegui_ws/socket.io", transports=["websocket"],
-                             headers={"Cookie": f"s7_session={cookie}"}),
+            self.sio.connect(
+                f"{base_url}?{query}",
+                socketio_path="/_nicegui_ws/socket.io",
+                transports=["websocket"],
+                headers={"Cookie": f"s7_session={cookie}"},
+            ),
             loop,
         ).result(timeout=15)
 
@@ -210,8 +232,12 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--memory-tabs", type=int, default=50)
-    parser.add_argument("--client", choices=["chromium", "socketio"], default="chromium",
-                        help="real Chromium tabs, or socket.io clients that are tabs without a browser")
+    parser.add_argument(
+        "--client",
+        choices=["chromium", "socketio"],
+        default="chromium",
+        help="real Chromium tabs, or socket.io clients that are tabs without a browser",
+    )
     args = parser.parse_args()
 
     url = create_pg_database("s7_bench_panel")
@@ -229,22 +255,40 @@ def main() -> int:
             print(f"{args.tabs} tabs open in {time.monotonic() - started:.1f} s ({tabs.describe()})")
             samples, stored = latency_rounds(panel, tabs.tabs, args.rounds, url)
             p50, p95 = quantile(samples, 0.5), quantile(samples, 0.95)
-            print(f"webhook → committed (edge: webhook, processor, bot): p50 {quantile(stored, 0.5):.0f} ms, "
-                  f"p95 {quantile(stored, 0.95):.0f} ms")
-            print(f"webhook → text in the tab: {len(samples)} samples ({args.rounds} rounds × {args.tabs} tabs): "
-                  f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(samples):.0f} ms")
-            report(f"panel webhook → {args.tabs} tabs p95 ({args.client})", p95, "ms",
-                   goal=f"≤ {GOAL_P95_MS:.0f} ms", ok=p95 <= GOAL_P95_MS, note=f"p50 {p50:.0f} ms")
+            print(
+                f"webhook → committed (edge: webhook, processor, bot): p50 {quantile(stored, 0.5):.0f} ms, "
+                f"p95 {quantile(stored, 0.95):.0f} ms"
+            )
+            print(
+                f"webhook → text in the tab: {len(samples)} samples ({args.rounds} rounds × {args.tabs} tabs): "
+                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(samples):.0f} ms"
+            )
+            report(
+                f"panel webhook → {args.tabs} tabs p95 ({args.client})",
+                p95,
+                "ms",
+                goal=f"≤ {GOAL_P95_MS:.0f} ms",
+                ok=p95 <= GOAL_P95_MS,
+                note=f"p50 {p50:.0f} ms",
+            )
             met = [p95 <= GOAL_P95_MS]
 
             tabs.open(args.memory_tabs - len(tabs.tabs))
             time.sleep(3)
             rss_full = panel.rss_mb()
             count = len(tabs.tabs)
-            print(f"server RSS: {rss_idle:.0f} MB with no tab, {rss_full:.0f} MB with {count} tabs open "
-                  f"({(rss_full - rss_idle) / count * 1024:.0f} KB per tab)")
-            report(f"panel server RSS with {count} tabs ({args.client})", rss_full, "MB",
-                   goal=f"≤ {GOAL_RSS_MB:.0f} MB", ok=rss_full <= GOAL_RSS_MB, note=f"idle {rss_idle:.0f} MB")
+            print(
+                f"server RSS: {rss_idle:.0f} MB with no tab, {rss_full:.0f} MB with {count} tabs open "
+                f"({(rss_full - rss_idle) / count * 1024:.0f} KB per tab)"
+            )
+            report(
+                f"panel server RSS with {count} tabs ({args.client})",
+                rss_full,
+                "MB",
+                goal=f"≤ {GOAL_RSS_MB:.0f} MB",
+                ok=rss_full <= GOAL_RSS_MB,
+                note=f"idle {rss_idle:.0f} MB",
+            )
         time.sleep(RECONNECT_TIMEOUT_S + 5)  # NiceGUI deletes a closed tab's client after this window
         rss_closed = panel.rss_mb()
         print(f"server RSS after closing every tab: {rss_closed:.0f} MB (Python keeps freed memory for reuse)")
@@ -253,10 +297,17 @@ def main() -> int:
             tabs.open(args.memory_tabs)
         time.sleep(RECONNECT_TIMEOUT_S + 5)
         rss_again = panel.rss_mb()
-        print(f"server RSS after a second cycle of {args.memory_tabs} tabs opened and closed: {rss_again:.0f} MB "
-              f"({rss_again - rss_closed:+.0f} MB)")
-        report("panel RSS growth over a second open/close cycle", rss_again - rss_closed, "MB",
-               goal="≤ 10 MB", ok=rss_again - rss_closed <= 10)
+        print(
+            f"server RSS after a second cycle of {args.memory_tabs} tabs opened and closed: {rss_again:.0f} MB "
+            f"({rss_again - rss_closed:+.0f} MB)"
+        )
+        report(
+            "panel RSS growth over a second open/close cycle",
+            rss_again - rss_closed,
+            "MB",
+            goal="≤ 10 MB",
+            ok=rss_again - rss_closed <= 10,
+        )
         met.append(rss_again - rss_closed <= 10)
         return 0 if all(met) else 1
     finally:
@@ -276,8 +327,9 @@ class Tabs:
             from playwright.sync_api import sync_playwright
 
             self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                             args=CHROMIUM_ARGS)
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
             self._context = self._browser.new_context(viewport={"width": 1280, "height": 800})
             self._context.add_cookies([{"name": "s7_session", "value": self.cookie, "url": self.base_url}])
         else:

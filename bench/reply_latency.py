@@ -31,8 +31,13 @@ GOAL_P95_MS = 300.0
 
 
 def _seed(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "s7.cli", "seed"], env={**env, "PATH": "/usr/bin:/bin"}, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "s7.cli", "seed"],
+        env={**env, "PATH": "/usr/bin:/bin"},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def run(rate: float, seconds: float) -> dict[str, float]:
@@ -44,14 +49,20 @@ def run(rate: float, seconds: float) -> dict[str, float]:
     lock = threading.Lock()
     try:
         with FakeGraph(token="bench-token", phone_number_id=PHONE_NUMBER_ID) as graph:
-            env = server_env(settings, WHATSAPP_TOKEN="bench-token", WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
-                             META_GRAPH_BASE_URL=graph.base_url, META_APP_SECRET=SECRET)
+            env = server_env(
+                settings,
+                WHATSAPP_TOKEN="bench-token",
+                WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+                META_GRAPH_BASE_URL=graph.base_url,
+                META_APP_SECRET=SECRET,
+            )
             _seed(env)
             server = ServerProcess(env)
             server.wait_ready(timeout=90)
             bodies = [text_webhook(100_000 + i, "hola! tenés zapatillas nike?") for i in range(total)]
-            client = httpx.Client(base_url=server.url, timeout=10,
-                                  limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
+            client = httpx.Client(
+                base_url=server.url, timeout=10, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)
+            )
 
             def send(index: int) -> None:
                 _, raw = bodies[index]
@@ -112,9 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     figures = run(args.rate, args.seconds)
     ok = figures["replied"] == figures["messages"] and figures["reply_p95_ms"] <= GOAL_P95_MS
     print(json.dumps(figures, indent=2))
-    report("webhook → bot reply at Graph p95 (80 msg/s)", figures["reply_p95_ms"], "ms", goal=f"≤ {GOAL_P95_MS:.0f}",
-           ok=ok, baseline=f"ack p50 {figures['ack_p50_ms']:.1f} ms (same run)",
-           note=f"{figures['replied']}/{figures['messages']} replied; p50 {figures['reply_p50_ms']:.0f} ms")
+    report(
+        "webhook → bot reply at Graph p95 (80 msg/s)",
+        figures["reply_p95_ms"],
+        "ms",
+        goal=f"≤ {GOAL_P95_MS:.0f}",
+        ok=ok,
+        baseline=f"ack p50 {figures['ack_p50_ms']:.1f} ms (same run)",
+        note=f"{figures['replied']}/{figures['messages']} replied; p50 {figures['reply_p50_ms']:.0f} ms",
+    )
     return 0 if ok else 1
 
 

@@ -21,8 +21,15 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def report(name: str, value: float, unit: str, *, goal: str, ok: bool, baseline: str = "", note: str = "") -> None:
-    row: dict[str, Any] = {"name": name, "value": round(value, 2), "unit": unit, "goal": goal, "ok": ok,
-                           "baseline": baseline, "note": note}
+    row: dict[str, Any] = {
+        "name": name,
+        "value": round(value, 2),
+        "unit": unit,
+        "goal": goal,
+        "ok": ok,
+        "baseline": baseline,
+        "note": note,
+    }
     print(f"RESULT {name}: {value:.2f} {unit} (goal {goal}) {'OK' if ok else 'MISSED'} {baseline} {note}".rstrip())
     path = os.environ.get("S7_BENCH_RESULTS")
     if path:

@@ -5,7 +5,7 @@ processes); what keeps them from doing the work twice is the database:
 - each run holds a Postgres advisory lock for its transaction (`try_xact_lock`): while one
   replica sweeps, the others skip that round;
 - each effect is claimed by a conditional UPDATE inside that transaction (see
-  `s7.domain.followups`), so a replica running right after another finds nothing left to do.
+  `s7.domain.chats.followups`), so a replica running right after another finds nothing left to do.
 On SQLite (one process by design) the lock is a no-op and `max_instances=1` keeps runs apart.
 
 The job bodies are sync and run in the loop's default thread pool (AsyncIOExecutor does that
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
-from s7.domain import followups, notify
+from s7.domain.chats import followups, notify
 
 log = logging.getLogger(__name__)
 

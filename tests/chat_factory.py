@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from s7.auth import hash_password
 from s7.clock import now
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Conversation, Message, User
 
 _wamids = itertools.count(1)
@@ -19,15 +19,15 @@ PASSWORD = "clave-segura-1"
 
 
 def make_user(session: Session, name: str, role: str = "seller", email: str | None = None) -> User:
-    user = User(
-        email=email or f"{name.lower().replace(' ', '')}@tienda.com", name=name, role=role, password_hash=_HASH
-    )
+    user = User(email=email or f"{name.lower().replace(' ', '')}@tienda.com", name=name, role=role, password_hash=_HASH)
     session.add(user)
     session.flush()
     return user
 
 
-def make_chat(session: Session, wa_id: str = "5491155550001", name: str = "Cliente", text: str = "hola") -> Conversation:
+def make_chat(
+    session: Session, wa_id: str = "5491155550001", name: str = "Cliente", text: str = "hola"
+) -> Conversation:
     """A chat whose customer just wrote (the 24 h window is open)."""
     conversation = conversations.ensure_conversation(session, wa_id=wa_id, name=name)
     customer_says(session, conversation, text)

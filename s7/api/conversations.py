@@ -1,6 +1,6 @@
 """/api/conversations: list, read, write as a seller, take over, release, assign, notes.
 
-Thin: parse → call `s7.domain.conversations` → serialise. Every route needs a Bearer token
+Thin: parse → call `s7.domain.chats.conversations` → serialise. Every route needs a Bearer token
 (`api_user`); sellers and admins see every chat of the store (a small shared inbox), and the
 domain decides who may take, release or reassign what (409 naming who holds the chat).
 """
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
-from s7.domain import audit, conversation_list, conversations, messages
+from s7.domain.chats import audit, conversations, messages
 from s7.domain.models import LEADS, MODES, Message, Note, User
+from s7.domain.reads import conversation_list
 
 
 class ApiError(BaseModel):
@@ -171,8 +172,12 @@ def _message_out(m: Message) -> MessageOut:
 
 def _note_out(n: Note) -> NoteOut:
     return NoteOut(
-        id=n.id, conversation_id=n.conversation_id, author_user_id=n.author_user_id,
-        author_name=n.author.name if n.author else None, text=n.text, created_at=n.created_at,
+        id=n.id,
+        conversation_id=n.conversation_id,
+        author_user_id=n.author_user_id,
+        author_name=n.author.name if n.author else None,
+        text=n.text,
+        created_at=n.created_at,
     )
 
 
@@ -212,8 +217,14 @@ def _bad(detail: str) -> HTTPException:
 
 
 def _filter(
-    current: CurrentUser, mode: str | None, lead: str | None, assigned_to: str | None, q: str,
-    mine: bool, unassigned: bool, unread: bool,
+    current: CurrentUser,
+    mode: str | None,
+    lead: str | None,
+    assigned_to: str | None,
+    q: str,
+    mine: bool,
+    unassigned: bool,
+    unread: bool,
 ) -> conversation_list.ConversationFilter:
     if mode and mode not in MODES:
         raise _bad(f"mode: usá {' o '.join(MODES)}")
@@ -261,9 +272,7 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut, summary="Una conversación")
-def get_conversation(
-    conversation_id: ConversationId, current: Me, session: Db
-) -> ConversationOut:
+def get_conversation(conversation_id: ConversationId, current: Me, session: Db) -> ConversationOut:
     return _view(session, current, conversation_id)
 
 
@@ -287,16 +296,16 @@ def list_messages(
     status_code=status.HTTP_201_CREATED,
     summary="Escribirle al cliente como vendedor (toma la conversación)",
 )
-def send_message(
-    conversation_id: ConversationId, body: TextIn, current: Me, session: Db
-) -> MessageOut:
+def send_message(conversation_id: ConversationId, body: TextIn, current: Me, session: Db) -> MessageOut:
     with _domain_errors():
         message = conversations.send_seller_message(session, conversation_id, _me(session, current), body.text)
     return _message_out(message)
 
 
 @router.post(
-    "/{conversation_id}/takeover", response_model=ConversationOut, summary="Tomar la conversación (el bot se calla)",
+    "/{conversation_id}/takeover",
+    response_model=ConversationOut,
+    summary="Tomar la conversación (el bot se calla)",
 )
 def takeover(conversation_id: ConversationId, current: Me, session: Db) -> ConversationOut:
     with _domain_errors():
@@ -312,9 +321,7 @@ def release(conversation_id: ConversationId, current: Me, session: Db) -> Conver
 
 
 @router.post("/{conversation_id}/assign", response_model=ConversationOut, summary="Asignar a un vendedor (o a nadie)")
-def assign(
-    conversation_id: ConversationId, body: AssignIn, current: Me, session: Db
-) -> ConversationOut:
+def assign(conversation_id: ConversationId, body: AssignIn, current: Me, session: Db) -> ConversationOut:
     if body.user_id is not None and not 1 <= body.user_id <= INT32_MAX:
         raise _bad("Ese usuario no existe o está desactivado")
     with _domain_errors():
@@ -330,30 +337,26 @@ def mark_read(conversation_id: ConversationId, current: Me, session: Db) -> Read
 
 
 @router.get("/{conversation_id}/notes", response_model=list[NoteOut], summary="Notas internas")
-def list_notes(
-    conversation_id: ConversationId, current: Me, session: Db
-) -> list[NoteOut]:
+def list_notes(conversation_id: ConversationId, current: Me, session: Db) -> list[NoteOut]:
     with _domain_errors():
         conversations.get(session, conversation_id)
     return [_note_out(n) for n in conversations.notes(session, conversation_id)]
 
 
 @router.post(
-    "/{conversation_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED,
+    "/{conversation_id}/notes",
+    response_model=NoteOut,
+    status_code=status.HTTP_201_CREATED,
     summary="Agregar una nota interna (nunca se envía al cliente)",
 )
-def add_note(
-    conversation_id: ConversationId, body: TextIn, current: Me, session: Db
-) -> NoteOut:
+def add_note(conversation_id: ConversationId, body: TextIn, current: Me, session: Db) -> NoteOut:
     with _domain_errors():
         note = conversations.add_note(session, conversation_id, _me(session, current), body.text)
     return _note_out(note)
 
 
 @router.get("/{conversation_id}/audit", response_model=list[AuditOut], summary="Historial de cambios")
-def audit_trail(
-    conversation_id: ConversationId, current: Me, session: Db
-) -> list[AuditOut]:
+def audit_trail(conversation_id: ConversationId, current: Me, session: Db) -> list[AuditOut]:
     with _domain_errors():
         conversations.get(session, conversation_id)
     return [AuditOut.model_validate(event) for event in audit.trail(session, conversation_id)]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.auth import hash_password
-from s7.domain import conversations
+from s7.domain.chats import conversations
 from s7.domain.models import ROLES, Conversation, User
 
 PASSWORD_MIN = 8

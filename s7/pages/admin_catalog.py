@@ -59,20 +59,37 @@ def load_products(query: str) -> tuple[list[dict[str, Any]], int]:
         total = session.scalar(select(func.count(Product.id))) or 0
         if query.strip():
             hits = catalog.search(session, query, limit=SEARCH_LIMIT)
-            return [_row(h.id, h.sku, h.name, h.brand, h.category, h.price, h.currency, h.stock, True)
-                    for h in hits], total
+            return [
+                _row(h.id, h.sku, h.name, h.brand, h.category, h.price, h.currency, h.stock, True) for h in hits
+            ], total
         products = session.scalars(
             select(Product).order_by(Product.active.desc(), func.lower(Product.name)).limit(TABLE_LIMIT)
         )
-        return [_row(p.id, p.sku, p.name, p.brand, p.category, p.price, p.currency, p.stock, p.active)
-                for p in products], total
+        return [
+            _row(p.id, p.sku, p.name, p.brand, p.category, p.price, p.currency, p.stock, p.active) for p in products
+        ], total
 
 
-def _row(pid: int, sku: str, name: str, brand: str | None, category: str | None, price: Decimal, currency: str,
-         stock: int, active: bool) -> dict[str, Any]:
+def _row(
+    pid: int,
+    sku: str,
+    name: str,
+    brand: str | None,
+    category: str | None,
+    price: Decimal,
+    currency: str,
+    stock: int,
+    active: bool,
+) -> dict[str, Any]:
     return {
-        "id": pid, "sku": sku, "name": name, "brand": brand or "", "category": category or "",
-        "price": format_price(price, currency), "stock": stock, "active": "Sí" if active else "No",
+        "id": pid,
+        "sku": sku,
+        "name": name,
+        "brand": brand or "",
+        "category": category or "",
+        "price": format_price(price, currency),
+        "stock": stock,
+        "active": "Sí" if active else "No",
     }
 
 
@@ -266,7 +283,7 @@ class CatalogPage:
         # The stock cell as a coloured badge: a fixed template; the value is interpolated as text.
         table.add_slot(
             "body-cell-stock",
-            '<q-td :props="props"><q-badge :color="props.value > 0 ? \'teal-7\' : \'red-7\'" '
+            "<q-td :props=\"props\"><q-badge :color=\"props.value > 0 ? 'teal-7' : 'red-7'\" "
             ':label="props.value" /></q-td>',
         )
 

@@ -99,7 +99,11 @@ class TeamPage:
     async def _create(self) -> None:
         try:
             created = await io(
-                _create, self.me.id, self.email.value or "", self.name.value or "", self.password.value or "",
+                _create,
+                self.me.id,
+                self.email.value or "",
+                self.name.value or "",
+                self.password.value or "",
                 self.role.value or "seller",
             )
         except users.UserError as exc:
@@ -159,8 +163,8 @@ class TeamPage:
             ui.label("Sus sesiones abiertas se cierran; va a tener que ingresar con esta.").classes(
                 "text-sm text-slate-600"
             )
-            password = ui.input("Nueva contraseña", value=users.generate_password()).classes("w-full").mark(
-                "reset-password"
+            password = (
+                ui.input("Nueva contraseña", value=users.generate_password()).classes("w-full").mark("reset-password")
             )
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")

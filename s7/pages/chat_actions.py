@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from s7.auth import CurrentUser
 from s7.db import session_scope
-from s7.domain import conversations, inbox_queries
+from s7.domain.chats import conversations
 from s7.domain.models import User
+from s7.domain.reads import inbox as inbox_queries
 
 
 class ActionRefused(Exception):
@@ -30,7 +31,7 @@ def _held(error: conversations.HeldByOther) -> ActionRefused:
 def send(conversation_id: int, current: CurrentUser, text: str) -> None:
     """Send as the seller: the chat is taken over in the same transaction (rule 1), and nothing
     is taken over if WhatsApp would refuse the message (closed window, too long)."""
-    from s7.domain import messages
+    from s7.domain.chats import messages
 
     text = text.strip()
     if not text:

@@ -12,7 +12,7 @@ from typing import Any
 
 from nicegui import app, ui
 
-from s7.domain.inbox_queries import MessageRow, NoteRow
+from s7.domain.reads.inbox import MessageRow, NoteRow
 from s7.pages.inbox_format import MEDIA_LABEL, TICKS, stamp
 
 AUTHOR_COLORS = {"customer": "white", "bot": "blue-1", "seller": "green-1", "business_app": "indigo-1"}
@@ -42,9 +42,12 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
     # (four with ticks): the bubble (its time is Quasar's text-only `stamp`), one content box
     # (Quasar draws every direct child as a separate bubble), the text.
     when = stamp(row.created_at) + (" · editado" if row.edited else "")
-    with ui.chat_message(name=author_label(row, contact_name), sent=sent, stamp=when).props(
-        f"bg-color={AUTHOR_COLORS.get(row.author, 'grey-2')}"
-    ).classes("w-full") as bubble, ui.element("div").classes("flex flex-col gap-1"):
+    with (
+        ui.chat_message(name=author_label(row, contact_name), sent=sent, stamp=when)
+        .props(f"bg-color={AUTHOR_COLORS.get(row.author, 'grey-2')}")
+        .classes("w-full") as bubble,
+        ui.element("div").classes("flex flex-col gap-1"),
+    ):
         if row.quoted:
             ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
         if row.revoked:
@@ -123,9 +126,9 @@ def _options(row: MessageRow) -> None:
     ui.label(f"Opciones ofrecidas ({kind}):").classes("text-[11px] text-slate-500")
     with ui.element("div"):  # chips flow inline in one box
         for option in row.options:
-            ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes(
-                "text-xs"
-            ).mark("option")
+            ui.chip(str(option.get("title") or ""), icon="touch_app").props("outline dense").classes("text-xs").mark(
+                "option"
+            )
 
 
 _TICK_CLASSES = "self-end -mb-2"
@@ -140,8 +143,11 @@ def _footer(row: MessageRow) -> ui.icon | None:
     if row.direction == "out":
         icon, color, tip = TICKS.get(row.status, TICKS["queued"])
         # A title attribute (our constant), not a tooltip element: one element less in every tab.
-        tick = ui.icon(icon, size="16px").classes(f"{_TICK_CLASSES} {color}").props(f'title="{tip}"').mark(
-            f"tick-{row.status}"
+        tick = (
+            ui.icon(icon, size="16px")
+            .classes(f"{_TICK_CLASSES} {color}")
+            .props(f'title="{tip}"')
+            .mark(f"tick-{row.status}")
         )
     if row.status == "failed":
         ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(

@@ -14,8 +14,8 @@ from nicegui import ui
 
 from s7 import realtime
 from s7.auth import CurrentUser
-from s7.domain import inbox_queries
-from s7.domain.inbox_queries import FILTERS, PAGE_SIZE, ChatRow
+from s7.domain.reads import inbox as inbox_queries
+from s7.domain.reads.inbox import FILTERS, PAGE_SIZE, ChatRow
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, short_time
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, shared_read
@@ -70,7 +70,9 @@ class ChatItem:
         if old is None or (old.awaiting_human, old.mode) != (row.awaiting_human, row.mode):
             self.waiting.set_visibility(row.awaiting_human and row.mode == "BOT_ON")
         if old is None or (old.assignee_name, old.mode, old.human_source) != (
-            row.assignee_name, row.mode, row.human_source
+            row.assignee_name,
+            row.mode,
+            row.human_source,
         ):
             self.assignee.set_text(_assignee_text(row))
 
@@ -200,8 +202,12 @@ class ChatList:
 
         with session_scope() as session:
             return inbox_queries.list_chats(
-                session, self.user.id, filter_key=self.filter_key, query=self.query,
-                limit=self.limit if only_ids is None else len(only_ids), only_ids=only_ids,
+                session,
+                self.user.id,
+                filter_key=self.filter_key,
+                query=self.query,
+                limit=self.limit if only_ids is None else len(only_ids),
+                only_ids=only_ids,
             )
 
     def _rebuild(self, rows: list[ChatRow]) -> None:
@@ -237,8 +243,9 @@ class ChatList:
                 was = self.order.index(conversation_id)
                 self.order.remove(conversation_id)
                 item.update(row)
-            index = next((i for i, other in enumerate(self.order) if _key(self.items[other].row) < _key(row)),
-                         len(self.order))
+            index = next(
+                (i for i, other in enumerate(self.order) if _key(self.items[other].row) < _key(row)), len(self.order)
+            )
             self.order.insert(index, conversation_id)
             if index != was:  # a move re-sends the whole column to the browser
                 item.root.move(self.column, target_index=index)

@@ -15,8 +15,9 @@ from nicegui import ui
 from s7 import realtime
 from s7.auth import CurrentUser
 from s7.db import session_scope
-from s7.domain import inbox_queries, messages
-from s7.domain.inbox_queries import ChatHeader, MessageRow, NoteRow
+from s7.domain.chats import messages
+from s7.domain.reads import inbox as inbox_queries
+from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow
 from s7.pages import chat_actions
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, window_text
@@ -84,9 +85,11 @@ class ChatView:
         with ui.column().classes("w-full h-full gap-0 no-wrap").mark("chat-view") as self.root:
             self._build_header(on_back)
             with ui.scroll_area().classes("grow w-full bg-[#efeae2]") as self.scroll:
-                self.older = ui.button("Ver mensajes anteriores", on_click=self._load_older).props(
-                    "flat dense no-caps"
-                ).classes("self-center")
+                self.older = (
+                    ui.button("Ver mensajes anteriores", on_click=self._load_older)
+                    .props("flat dense no-caps")
+                    .classes("self-center")
+                )
                 self.timeline = ui.column().classes("s7-timeline w-full gap-2 p-2")
             self.composer_box = ui.column().classes("w-full gap-1 p-2 bg-white border-t border-slate-200")
             self.timer = ui.timer(5.0, self._tick)  # window countdown + presence heartbeat
@@ -111,12 +114,16 @@ class ChatView:
                 self.mode = ui.badge().props("outline").mark("chat-mode")
                 self.lead = ui.badge().mark("chat-lead")
             with ui.row().classes("w-full items-center gap-1"):
-                self.take_button = ui.button("Tomar", icon="front_hand", on_click=self._take).props(
-                    "unelevated dense no-caps"
-                ).mark("take")
-                self.release_button = ui.button("Devolver al bot", icon="smart_toy", on_click=self._release).props(
-                    "outline dense no-caps"
-                ).mark("release")
+                self.take_button = (
+                    ui.button("Tomar", icon="front_hand", on_click=self._take)
+                    .props("unelevated dense no-caps")
+                    .mark("take")
+                )
+                self.release_button = (
+                    ui.button("Devolver al bot", icon="smart_toy", on_click=self._release)
+                    .props("outline dense no-caps")
+                    .mark("release")
+                )
                 with ui.button("Asignar a…", icon="person_add").props("outline dense no-caps").mark("assign"):
                     with ui.menu():
                         for user_id, name in self.team:
@@ -190,8 +197,11 @@ class ChatView:
                 )
             with ui.row().classes("w-full items-end no-wrap gap-2"):
                 self.input = (
-                    ui.textarea(placeholder="Escribí tu respuesta (Enter envía, Shift+Enter baja de línea)",
-                                value=self.draft, on_change=self._typed)
+                    ui.textarea(
+                        placeholder="Escribí tu respuesta (Enter envía, Shift+Enter baja de línea)",
+                        value=self.draft,
+                        on_change=self._typed,
+                    )
                     .props("autogrow outlined dense rows=1 maxlength=4096")
                     .classes("grow")
                     .mark("composer")
@@ -242,9 +252,12 @@ class ChatView:
         with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
             ui.label("Nota interna").classes("font-semibold")
             ui.label("La ve solo el equipo, nunca el cliente.").classes("text-xs text-slate-500")
-            text = ui.textarea(placeholder="Ej.: quiere el talle 42, pasa el sábado").props(
-                "autogrow outlined maxlength=4000"
-            ).classes("w-full").mark("note-input")
+            text = (
+                ui.textarea(placeholder="Ej.: quiere el talle 42, pasa el sábado")
+                .props("autogrow outlined maxlength=4000")
+                .classes("w-full")
+                .mark("note-input")
+            )
 
             async def save() -> None:
                 await self._run(chat_actions.add_note, text.value or "")

@@ -11,9 +11,9 @@ from nicegui import ui
 from s7 import realtime
 from s7.auth import CurrentUser
 from s7.db import session_scope
-from s7.domain import stats as stats_domain
 from s7.domain import users
-from s7.domain.stats import DashboardStats, Period
+from s7.domain.reads import stats as stats_domain
+from s7.domain.reads.stats import DashboardStats, Period
 from s7.pages.layout import frame, io, live
 from s7.pages.words import count
 
@@ -63,12 +63,24 @@ def series_chart(data: DashboardStats) -> dict[str, Any]:
         "xAxis": {"type": "category", "data": labels},
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
-            {"name": "Conversaciones", "type": "bar", "data": [b.conversations for b in data.series],
-             "itemStyle": {"color": COLORS["conversations"]}},
-            {"name": "Leads calientes", "type": "bar", "data": [b.hot_leads for b in data.series],
-             "itemStyle": {"color": COLORS["hot"]}},
-            {"name": "HOT_LOST", "type": "bar", "data": [b.hot_lost for b in data.series],
-             "itemStyle": {"color": COLORS["lost"]}},
+            {
+                "name": "Conversaciones",
+                "type": "bar",
+                "data": [b.conversations for b in data.series],
+                "itemStyle": {"color": COLORS["conversations"]},
+            },
+            {
+                "name": "Leads calientes",
+                "type": "bar",
+                "data": [b.hot_leads for b in data.series],
+                "itemStyle": {"color": COLORS["hot"]},
+            },
+            {
+                "name": "HOT_LOST",
+                "type": "bar",
+                "data": [b.hot_lost for b in data.series],
+                "itemStyle": {"color": COLORS["lost"]},
+            },
         ],
     }
 
@@ -78,18 +90,20 @@ def outcome_chart(data: DashboardStats) -> dict[str, Any]:
         "animation": False,
         "tooltip": {"trigger": "item", "renderMode": "richText"},
         "legend": {"bottom": 0},
-        "series": [{
-            "name": "Leads calientes",
-            "type": "pie",
-            "radius": ["45%", "70%"],
-            "label": {"position": "inside", "formatter": "{c}", "color": "#fff", "fontWeight": "bold"},
-            "minShowLabelAngle": 1,  # no "0" label on an empty slice
-            "data": [
-                {"name": "Tomados", "value": data.taken, "itemStyle": {"color": COLORS["conversations"]}},
-                {"name": "Perdidos", "value": data.lost, "itemStyle": {"color": COLORS["lost"]}},
-                {"name": "Esperando", "value": data.waiting, "itemStyle": {"color": COLORS["waiting"]}},
-            ],
-        }],
+        "series": [
+            {
+                "name": "Leads calientes",
+                "type": "pie",
+                "radius": ["45%", "70%"],
+                "label": {"position": "inside", "formatter": "{c}", "color": "#fff", "fontWeight": "bold"},
+                "minShowLabelAngle": 1,  # no "0" label on an empty slice
+                "data": [
+                    {"name": "Tomados", "value": data.taken, "itemStyle": {"color": COLORS["conversations"]}},
+                    {"name": "Perdidos", "value": data.lost, "itemStyle": {"color": COLORS["lost"]}},
+                    {"name": "Esperando", "value": data.waiting, "itemStyle": {"color": COLORS["waiting"]}},
+                ],
+            }
+        ],
     }
 
 
@@ -103,12 +117,24 @@ def sellers_chart(data: DashboardStats) -> dict[str, Any]:
         "xAxis": {"type": "value", "minInterval": 1},
         "yAxis": {"type": "category", "data": [p.name for p in people]},
         "series": [
-            {"name": "Leads tomados", "type": "bar", "data": [p.leads_taken for p in people],
-             "itemStyle": {"color": COLORS["hot"]}},
-            {"name": "Tomas", "type": "bar", "data": [p.takeovers for p in people],
-             "itemStyle": {"color": COLORS["conversations"]}},
-            {"name": "Mensajes", "type": "bar", "data": [p.messages for p in people],
-             "itemStyle": {"color": COLORS["seller"]}},
+            {
+                "name": "Leads tomados",
+                "type": "bar",
+                "data": [p.leads_taken for p in people],
+                "itemStyle": {"color": COLORS["hot"]},
+            },
+            {
+                "name": "Tomas",
+                "type": "bar",
+                "data": [p.takeovers for p in people],
+                "itemStyle": {"color": COLORS["conversations"]},
+            },
+            {
+                "name": "Mensajes",
+                "type": "bar",
+                "data": [p.messages for p in people],
+                "itemStyle": {"color": COLORS["seller"]},
+            },
         ],
     }
 
@@ -163,8 +189,12 @@ class Dashboard:
             ui.label("Ya no tenés permiso para ver el tablero.").classes("text-red-700").mark("no-longer-admin")
             return
         with ui.row().classes("w-full gap-3").mark("kpis"):
-            _kpi("Conversaciones", str(data.conversations), count(data.new_conversations, "nueva", "nuevas"),
-                 "kpi-conversations")
+            _kpi(
+                "Conversaciones",
+                str(data.conversations),
+                count(data.new_conversations, "nueva", "nuevas"),
+                "kpi-conversations",
+            )
             _kpi("Leads calientes", str(data.hot_leads), f"{data.waiting} esperando", "kpi-hot")
             _kpi("Tomados", str(data.taken), _share(data.taken, data.hot_leads), "kpi-taken")
             _kpi("Perdidos (HOT_LOST)", str(data.hot_lost), _share(data.lost, data.hot_leads), "kpi-lost")

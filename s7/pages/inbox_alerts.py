@@ -14,7 +14,7 @@ from nicegui import ui
 
 from s7 import realtime
 from s7.db import session_scope
-from s7.domain import inbox_queries
+from s7.domain.reads import inbox as inbox_queries
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced
 

@@ -85,6 +85,10 @@ class Coalesced:
                     await self.flush()
                 done = time.monotonic()
                 if done - poked > SLOW:
-                    log.info("slow live update: %.0f ms after the event (%.0f ms waiting, %.0f ms in %s)",
-                             (done - poked) * 1000, (started - poked) * 1000, (done - started) * 1000,
-                             getattr(self.flush, "__qualname__", "flush"))
+                    log.info(
+                        "slow live update: %.0f ms after the event (%.0f ms waiting, %.0f ms in %s)",
+                        (done - poked) * 1000,
+                        (started - poked) * 1000,
+                        (done - started) * 1000,
+                        getattr(self.flush, "__qualname__", "flush"),
+                    )

@@ -32,12 +32,23 @@ PRESETS = {
     "5493515550102": "Martín Gómez",
     "5492215550103": "Sofía Benítez",
 }
-SUGGESTIONS = ("Hola! Tienen zapatillas Nike?", "Cuánto salen en cuotas?", "Las llevo, cómo hago?",
-               "Quiero hablar con una persona")
+SUGGESTIONS = (
+    "Hola! Tienen zapatillas Nike?",
+    "Cuánto salen en cuotas?",
+    "Las llevo, cómo hago?",
+    "Quiero hablar con una persona",
+)
 _NUMBER = re.compile(r"^\d{8,15}$")
 _STORE_AUTHORS = {"bot": "🤖 Bot", "business_app": "📱 App Business", "system": "Aviso"}
-_PLACEHOLDERS = {"image": "📷 Foto", "audio": "🎤 Audio", "video": "🎬 Video", "document": "📄 Documento",
-                 "sticker": "Sticker", "location": "📍 Ubicación", "contacts": "👤 Contacto"}
+_PLACEHOLDERS = {
+    "image": "📷 Foto",
+    "audio": "🎤 Audio",
+    "video": "🎬 Video",
+    "document": "📄 Documento",
+    "sticker": "Sticker",
+    "location": "📍 Ubicación",
+    "contacts": "👤 Contacto",
+}
 
 
 @dataclass(frozen=True)
@@ -89,11 +100,23 @@ def load_thread(wa_id: str) -> Thread:
 
 def _bubble(message: Message, seller: str | None) -> Bubble:
     incoming = message.direction == "in"
-    who = "Vos" if incoming else (f"👤 {seller}" if message.author == "seller" else _STORE_AUTHORS.get(
-        message.author, message.author))
+    who = (
+        "Vos"
+        if incoming
+        else (f"👤 {seller}" if message.author == "seller" else _STORE_AUTHORS.get(message.author, message.author))
+    )
     text = message.text or _PLACEHOLDERS.get(message.type, "Mensaje")
-    return Bubble(message.id, message.wa_message_id, incoming, message.type, text, who,
-                  list(message.options or []), message.status, message.created_at)
+    return Bubble(
+        message.id,
+        message.wa_message_id,
+        incoming,
+        message.type,
+        text,
+        who,
+        list(message.options or []),
+        message.status,
+        message.created_at,
+    )
 
 
 def _mark_read(wamids: list[str], wa_id: str) -> None:
@@ -109,8 +132,11 @@ def _reply(wa_id: str, name: str, kind: str, option: dict[str, str], tapped_mess
         context_wamid = session.scalar(select(Message.wa_message_id).where(Message.id == tapped_message_id))
     choice = (option["id"], option["title"])
     payload, _ = sandbox.customer_message_payload(
-        wa_id, name=name, context_wamid=context_wamid,
-        button=choice if kind == "buttons" else None, list_row=choice if kind == "list" else None,
+        wa_id,
+        name=name,
+        context_wamid=context_wamid,
+        button=choice if kind == "buttons" else None,
+        list_row=choice if kind == "list" else None,
     )
     sandbox.deliver(payload)
 
@@ -134,10 +160,14 @@ class Simulator:
 
     # ---- the phone ----------------------------------------------------------------------------------
     def _phone(self) -> None:
-        with ui.column().classes(
-            "w-[360px] h-[680px] max-h-[calc(100dvh-90px)] gap-0 no-wrap rounded-[2rem] border-[10px] "
-            "border-slate-800 bg-[#efeae2] shadow-xl overflow-hidden"
-        ).mark("phone"):
+        with (
+            ui.column()
+            .classes(
+                "w-[360px] h-[680px] max-h-[calc(100dvh-90px)] gap-0 no-wrap rounded-[2rem] border-[10px] "
+                "border-slate-800 bg-[#efeae2] shadow-xl overflow-hidden"
+            )
+            .mark("phone")
+        ):
             with ui.row().classes("w-full items-center gap-2 px-3 py-2 bg-[#075e54] text-white no-wrap"):
                 ui.icon("storefront", size="28px")
                 with ui.column().classes("gap-0"):
@@ -171,8 +201,8 @@ class Simulator:
 
     def _bubble(self, bubble: Bubble) -> None:
         side = "self-end bg-[#d9fdd3]" if bubble.incoming else "self-start bg-white"
-        with ui.column().classes(f"{side} max-w-[85%] gap-0 rounded-lg px-2 py-1 shadow-sm").mark(
-            f"bubble-{bubble.id}"
+        with (
+            ui.column().classes(f"{side} max-w-[85%] gap-0 rounded-lg px-2 py-1 shadow-sm").mark(f"bubble-{bubble.id}")
         ):
             if not bubble.incoming:
                 ui.label(bubble.who).classes("text-[11px] font-semibold text-teal-800")
@@ -186,9 +216,12 @@ class Simulator:
         if bubble.incoming or not bubble.options:
             return
         if bubble.kind == "list":
-            with ui.expansion("☰ Ver opciones").classes("self-start w-[85%] bg-white rounded-lg text-sm").props(
-                'data-testid="list-options"'
-            ).mark(f"list-{bubble.id}"):
+            with (
+                ui.expansion("☰ Ver opciones")
+                .classes("self-start w-[85%] bg-white rounded-lg text-sm")
+                .props('data-testid="list-options"')
+                .mark(f"list-{bubble.id}")
+            ):
                 for option in bubble.options:
                     row = ui.item(on_click=lambda o=option, b=bubble: self.tap(b, o))
                     with row.props('data-testid="list-row"').mark("list-row"):
@@ -240,8 +273,11 @@ class Simulator:
 
     async def _after_render(self) -> None:
         self.scroll.scroll_to(percent=1.0)
-        unread = [b.wamid for b in self.thread.bubbles
-                  if not b.incoming and b.wamid and b.status in ("sent", "delivered") and b.wamid not in self.read_sent]
+        unread = [
+            b.wamid
+            for b in self.thread.bubbles
+            if not b.incoming and b.wamid and b.status in ("sent", "delivered") and b.wamid not in self.read_sent
+        ]
         if unread:
             self.read_sent.update(unread)  # type: ignore[arg-type]
             await io(_mark_read, unread, self.wa_id)
@@ -253,8 +289,12 @@ class Simulator:
                 ui.label("Quién escribe").classes("text-lg font-semibold")
                 self.who = ui.label().classes("text-sm").mark("who")
                 options = {wa: f"{name} (+{wa})" for wa, name in PRESETS.items()}
-                ui.select(options, label="Clientes de prueba", value=self.wa_id if self.wa_id in PRESETS else None,
-                          on_change=self._preset).classes("w-full").mark("presets")
+                ui.select(
+                    options,
+                    label="Clientes de prueba",
+                    value=self.wa_id if self.wa_id in PRESETS else None,
+                    on_change=self._preset,
+                ).classes("w-full").mark("presets")
                 with ui.row().classes("w-full items-end gap-2 no-wrap"):
                     name = ui.input("Nombre").classes("grow").mark("custom-name")
                     number = ui.input("Número (con código de país)").classes("grow").mark("custom-number")
@@ -286,15 +326,17 @@ class Simulator:
             ui.label("Todavía no hay chat: mandá el primer mensaje.").classes("text-sm text-slate-500")
             return
         with ui.row().classes("items-center gap-2").mark("chat-state"):
-            ui.badge("Bot activo" if thread.mode == "BOT_ON" else "Atiende una persona",
-                     color="teal-7" if thread.mode == "BOT_ON" else "amber-8").mark("mode")
+            ui.badge(
+                "Bot activo" if thread.mode == "BOT_ON" else "Atiende una persona",
+                color="teal-7" if thread.mode == "BOT_ON" else "amber-8",
+            ).mark("mode")
             ui.badge(f"Lead {thread.lead}", color="red-7" if thread.lead.startswith("HOT") else "blue-grey-5").mark(
-                "lead")
+                "lead"
+            )
         url = f"/?chat={thread.conversation_id:d}"
-        ui.button("Abrir este chat en el panel", icon="open_in_new",
-                  on_click=lambda: ui.navigate.to(url, new_tab=True)).props(
-            'unelevated no-caps data-testid="open-inbox"'
-        ).mark("open-inbox")
+        ui.button(
+            "Abrir este chat en el panel", icon="open_in_new", on_click=lambda: ui.navigate.to(url, new_tab=True)
+        ).props('unelevated no-caps data-testid="open-inbox"').mark("open-inbox")
 
     async def _preset(self, event: Any) -> None:
         if event.value in PRESETS and event.value != self.wa_id:
@@ -316,8 +358,9 @@ class Simulator:
     async def use_custom(self, name: Any, number: Any) -> None:
         wa_id = normalize_number(str(number or ""))
         if wa_id is None:
-            ui.notify("El número tiene que tener entre 8 y 15 dígitos, con código de país (ej. 5491155550123)",
-                      type="warning")
+            ui.notify(
+                "El número tiene que tener entre 8 y 15 dígitos, con código de país (ej. 5491155550123)", type="warning"
+            )
             return
         await self.switch(wa_id, " ".join(str(name or "").split())[:60] or f"Cliente {wa_id[-4:]}")
 

@@ -63,7 +63,7 @@ class Transport(Protocol):
 
 # ---- request bodies ------------------------------------------------------------------------
 def build_request(kind: str, payload: dict[str, Any], *, callback_data: str | None = None) -> dict[str, Any]:
-    """Outbox row (domain shape, see `s7.domain.messages`) → Graph API JSON body."""
+    """Outbox row (domain shape, see `s7.domain.chats.messages`) → Graph API JSON body."""
     if kind in ("read", "typing"):
         body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": payload["message_id"]}
         if kind == "typing":

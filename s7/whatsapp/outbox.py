@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import is_postgres, session_scope, skip_locked
-from s7.domain import messages
+from s7.domain.chats import messages
 from s7.domain.models import OutboxItem
 from s7.whatsapp.graph import GraphClient, SendError, SendResult, Transport
 from s7.whatsapp.wakeup import BackgroundLoop

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, skip_locked
-from s7.domain import bot, conversations, messages
+from s7.domain import bot
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Contact, Conversation, Message, OutboxItem, WebhookEvent
 from s7.whatsapp import updates as up
 from s7.whatsapp import webhook

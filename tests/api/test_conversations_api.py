@@ -13,15 +13,33 @@ from sqlalchemy import func, select
 from s7.api.deps import api_admin, api_user
 from s7.auth import MAX_FAILURES_PER_IP, issue_token
 from s7.db import session_scope
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Message, OutboxItem, Product, User
 from tests.chat_factory import make_chat, make_user
 
 CONVERSATION_FIELDS = {
-    "id", "wa_id", "name", "mode", "lead", "intent_score", "assigned_to", "unread", "last_message_at", "window_open",
+    "id",
+    "wa_id",
+    "name",
+    "mode",
+    "lead",
+    "intent_score",
+    "assigned_to",
+    "unread",
+    "last_message_at",
+    "window_open",
 }
 MESSAGE_FIELDS = {
-    "id", "wa_message_id", "direction", "author", "author_user_id", "type", "text", "options", "status", "error",
+    "id",
+    "wa_message_id",
+    "direction",
+    "author",
+    "author_user_id",
+    "type",
+    "text",
+    "options",
+    "status",
+    "error",
     "created_at",
 }
 
@@ -69,8 +87,12 @@ async def test_every_api_route_needs_a_token_and_admin_routes_refuse_sellers(pg_
     client: httpx.AsyncClient = user.http_client
     routes = _api_routes()
     paths = {(m, p) for m, p, _ in routes}
-    for expected in [("GET", "/api/conversations"), ("POST", "/api/conversations/{conversation_id}/takeover"),
-                     ("POST", "/api/catalog/import"), ("GET", "/api/catalog/search")]:
+    for expected in [
+        ("GET", "/api/conversations"),
+        ("POST", "/api/conversations/{conversation_id}/takeover"),
+        ("POST", "/api/catalog/import"),
+        ("GET", "/api/catalog/search"),
+    ]:
         assert expected in paths, f"{expected} missing: the route walk is broken"
     assert ("POST", "/api/catalog/import", True) in routes and ("GET", "/api/users", True) in routes
     checked = 0
@@ -155,7 +177,11 @@ async def test_list_filters_search_and_pages(pg_db, user) -> None:
     assert await ids(lead="hot,HOT_LOST") == sorted([chats["hot"], chats["lost"]])
     assert await ids(assigned_to="me") == [chats["ana"]] == await ids(mine="true")
     assert await ids(assigned_to=str(team["ana"]["id"])) == [chats["ana"]]
-    assert await ids(assigned_to="none") == await ids(unassigned="true") == sorted([chats["hot"], chats["phone"], chats["lost"]])
+    assert (
+        await ids(assigned_to="none")
+        == await ids(unassigned="true")
+        == sorted([chats["hot"], chats["phone"], chats["lost"]])
+    )
     assert await ids(q="carla") == [chats["hot"]]
     assert await ids(q="+54 9 11 6666") == [chats["lost"]]  # phone digits
     assert await ids(q="envíos") == [chats["lost"]]  # message text
@@ -167,8 +193,12 @@ async def test_list_filters_search_and_pages(pg_db, user) -> None:
     seen = {i["id"] for i in first.json()["items"]} | {i["id"] for i in rest.json()["items"]}
     assert seen == set(chats.values())
 
-    for params, words in [({"mode": "ROBOT"}, "BOT_ON"), ({"lead": "TIBIO"}, "HOT_LOST"),
-                          ({"assigned_to": "yo"}, "«me»"), ({"limit": 0}, "")]:
+    for params, words in [
+        ({"mode": "ROBOT"}, "BOT_ON"),
+        ({"lead": "TIBIO"}, "HOT_LOST"),
+        ({"assigned_to": "yo"}, "«me»"),
+        ({"limit": 0}, ""),
+    ]:
         bad = await client.get("/api/conversations", headers=auth, params=params)
         assert bad.status_code == 422 and words in json.dumps(bad.json(), ensure_ascii=False), (params, bad.text)
 
@@ -187,8 +217,12 @@ async def test_unread_is_the_callers_own(pg_db, user) -> None:
     assert chats["hot"] in {i["id"] for i in unread_for_beto.json()["items"]}
     assert (await client.get("/api/conversations/999999", headers=team["ana"]["auth"])).status_code == 404
     for url in ("/api/conversations/8796093022207", "/api/conversations/0/read"):  # found by schemathesis: was a 500
-        assert (await client.request("GET" if url[-1].isdigit() else "POST", url, headers=team["ana"]["auth"])).status_code == 422
-    huge = await client.post(f"/api/conversations/{chats['hot']}/assign", headers=team["admin"]["auth"], json={"user_id": 2**40})
+        assert (
+            await client.request("GET" if url[-1].isdigit() else "POST", url, headers=team["ana"]["auth"])
+        ).status_code == 422
+    huge = await client.post(
+        f"/api/conversations/{chats['hot']}/assign", headers=team["admin"]["auth"], json={"user_id": 2**40}
+    )
     assert huge.status_code == 422 and huge.json()["detail"] == "Ese usuario no existe o está desactivado"
 
 
@@ -198,15 +232,24 @@ async def test_seller_writes_takes_over_and_the_other_seller_gets_409(pg_db, use
     client: httpx.AsyncClient = user.http_client
     url = f"/api/conversations/{chats['hot']}"
 
-    sent = await client.post(f"{url}/messages", headers=team["beto"]["auth"], json={"text": "¡Hola Carla! Sí, 6 cuotas."})
+    sent = await client.post(
+        f"{url}/messages", headers=team["beto"]["auth"], json={"text": "¡Hola Carla! Sí, 6 cuotas."}
+    )
     assert sent.status_code == 201, sent.text
     message = sent.json()
     assert set(message) >= MESSAGE_FIELDS
     assert (message["direction"], message["author"], message["author_user_id"], message["status"]) == (
-        "out", "seller", team["beto"]["id"], "queued")
+        "out",
+        "seller",
+        team["beto"]["id"],
+        "queued",
+    )
     conversation = (await client.get(url, headers=team["beto"]["auth"])).json()
     assert (conversation["mode"], conversation["assigned_to"], conversation["window_open"]) == (
-        "HUMAN_TAKEOVER", team["beto"]["id"], True)
+        "HUMAN_TAKEOVER",
+        team["beto"]["id"],
+        True,
+    )
 
     refused = await client.post(f"{url}/messages", headers=team["ana"]["auth"], json={"text": "yo también"})
     assert refused.status_code == 409 and refused.json()["detail"] == "La conversación la tiene Beto"
@@ -231,7 +274,9 @@ async def test_send_outside_the_24h_window_is_refused_visibly(pg_db, user) -> No
         chat = conversations.ensure_conversation(session, wa_id="5491155550009", name="Vieja")
         chat_id = chat.id  # never wrote: no window at all
     client: httpx.AsyncClient = user.http_client
-    refused = await client.post(f"/api/conversations/{chat_id}/messages", headers=team["ana"]["auth"], json={"text": "hola"})
+    refused = await client.post(
+        f"/api/conversations/{chat_id}/messages", headers=team["ana"]["auth"], json={"text": "hola"}
+    )
     assert refused.status_code == 409 and "ventana de 24 horas" in refused.json()["detail"]
     conversation = (await client.get(f"/api/conversations/{chat_id}", headers=team["ana"]["auth"])).json()
     assert conversation["window_open"] is False and conversation["mode"] == "BOT_ON"
@@ -246,7 +291,11 @@ async def test_takeover_release_assign_notes_and_audit(pg_db, user) -> None:
 
     taken = await client.post(f"{url}/takeover", headers=beto["auth"])
     assert taken.status_code == 200
-    assert (taken.json()["mode"], taken.json()["assigned_to"], taken.json()["lead"]) == ("HUMAN_TAKEOVER", beto["id"], "HOT")
+    assert (taken.json()["mode"], taken.json()["assigned_to"], taken.json()["lead"]) == (
+        "HUMAN_TAKEOVER",
+        beto["id"],
+        "HOT",
+    )
     assert (await client.post(f"{url}/release", headers=ana["auth"])).status_code == 409
     handed = await client.post(f"{url}/assign", headers=beto["auth"], json={"user_id": ana["id"]})
     assert handed.status_code == 200 and handed.json()["assigned_to"] == ana["id"]
@@ -273,14 +322,28 @@ async def test_takeover_release_assign_notes_and_audit(pg_db, user) -> None:
 
 # ---- catalog ---------------------------------------------------------------------------------------
 
-CATALOG = {"products": [
-    {"sku": "ZAP-NK-AM90", "name": "Zapatillas Nike Air Max 90", "brand": "Nike", "price": "$ 189.999,50", "stock": 4,
-     "popularity": 87},
-    {"sku": "ZAP-NK-P", "name": "Zapatillas Nike Pegasus", "brand": "Nike", "price": 150000, "stock": 0,
-     "popularity": 99},
-    {"sku": "BUZ-AD-1", "name": "Buzo Adidas", "price": 70000, "stock": 2},
-    {"sku": "", "name": "sin sku", "price": 1},
-]}
+CATALOG = {
+    "products": [
+        {
+            "sku": "ZAP-NK-AM90",
+            "name": "Zapatillas Nike Air Max 90",
+            "brand": "Nike",
+            "price": "$ 189.999,50",
+            "stock": 4,
+            "popularity": 87,
+        },
+        {
+            "sku": "ZAP-NK-P",
+            "name": "Zapatillas Nike Pegasus",
+            "brand": "Nike",
+            "price": 150000,
+            "stock": 0,
+            "popularity": 99,
+        },
+        {"sku": "BUZ-AD-1", "name": "Buzo Adidas", "price": 70000, "stock": 2},
+        {"sku": "", "name": "sin sku", "price": 1},
+    ]
+}
 
 
 async def test_catalog_import_and_search(pg_db, user) -> None:
@@ -328,8 +391,13 @@ async def test_messages_carry_options_and_hide_revoked_text(pg_db, user) -> None
     team = _team()
     with session_scope() as session:
         chat = make_chat(session, "5491155550007", "Gabi", "quiero zapatillas")
-        messages.queue_outbound(session, chat, author="bot", text="Mirá estas 👇", options=[
-            {"id": "p:ZAP-NK-AM90", "title": "Nike Air Max 90"}, {"id": "p:BUZ-AD-1", "title": "Buzo Adidas"}])
+        messages.queue_outbound(
+            session,
+            chat,
+            author="bot",
+            text="Mirá estas 👇",
+            options=[{"id": "p:ZAP-NK-AM90", "title": "Nike Air Max 90"}, {"id": "p:BUZ-AD-1", "title": "Buzo Adidas"}],
+        )
         first = session.scalar(select(Message).where(Message.author == "customer"))
         messages.apply_revoke(session, first.wa_message_id)
         chat_id = chat.id

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from s7 import realtime
 from s7.auth import authenticate, hash_password, issue_token, user_from_token
 from s7.db import session_scope
-from s7.domain import conversations, users
+from s7.domain import users
+from s7.domain.chats import conversations
 from s7.domain.models import AuditEvent, Conversation, User
 
 

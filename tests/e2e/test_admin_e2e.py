@@ -66,8 +66,11 @@ def test_admin_uploads_a_messy_catalog_and_reads_the_report(browser, server, tmp
 
     # A big file first: the bar moves while the import runs in its thread.
     big = tmp_path / "grande.json"
-    big.write_text(json.dumps([{"sku": f"G-{i}", "name": f"Producto {i}", "price": 1000 + i, "stock": i % 3}
-                               for i in range(20_000)]))
+    big.write_text(
+        json.dumps(
+            [{"sku": f"G-{i}", "name": f"Producto {i}", "price": 1000 + i, "stock": i % 3} for i in range(20_000)]
+        )
+    )
     page.locator("input[type=file]").set_input_files(str(big))
     page.get_by_text(re.compile(r"Importando… \d+ de 20000 filas")).wait_for()
     screenshot(page, "admin-catalog-progress")
@@ -86,7 +89,9 @@ def test_admin_uploads_a_messy_catalog_and_reads_the_report(browser, server, tmp
 
     # Catalog text is text: markup in a rejected value is shown literally, never run.
     hostile = tmp_path / "hostil.json"
-    hostile.write_text(json.dumps([{"sku": "H-1", "name": "Mate", "price": 10, "currency": "<img src=x onerror=window.pwned=1>"}]))
+    hostile.write_text(
+        json.dumps([{"sku": "H-1", "name": "Mate", "price": 10, "currency": "<img src=x onerror=window.pwned=1>"}])
+    )
     page.locator("input[type=file]").set_input_files(str(hostile))
     page.get_by_text("Resultado de hostil.json").wait_for()
     assert "<img src=x onerror=window.pwned=1>" in page.locator("[data-testid=rejected-rows]").inner_text()
@@ -200,10 +205,26 @@ def seed_store(database_url: str) -> None:
     try:
         ana = make_user("ana@sector7.local", name="Ana Paz")
         start = fake.current
-        (Story(fake, "5491100000001", start).customer().bot().at(start + timedelta(minutes=1)).lead("HOT")
-         .at(start + timedelta(minutes=3)).takeover(ana).at(start + timedelta(minutes=4)).seller(ana))
-        (Story(fake, "5491100000002", start + timedelta(minutes=5)).customer().bot()
-         .at(start + timedelta(minutes=6)).lead("HOT").at(start + timedelta(minutes=20)).lead("HOT_LOST", "system"))
+        (
+            Story(fake, "5491100000001", start)
+            .customer()
+            .bot()
+            .at(start + timedelta(minutes=1))
+            .lead("HOT")
+            .at(start + timedelta(minutes=3))
+            .takeover(ana)
+            .at(start + timedelta(minutes=4))
+            .seller(ana)
+        )
+        (
+            Story(fake, "5491100000002", start + timedelta(minutes=5))
+            .customer()
+            .bot()
+            .at(start + timedelta(minutes=6))
+            .lead("HOT")
+            .at(start + timedelta(minutes=20))
+            .lead("HOT_LOST", "system")
+        )
         Story(fake, "5491100000003", start + timedelta(minutes=10)).customer().bot()
     finally:
         clock.set_clock(None)

@@ -36,11 +36,21 @@ def post_webhook(base_url: str, secret: str, phone_number_id: str, value: dict[s
     """POST a signed webhook body to /webhook, as Meta does."""
     body = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": "e2e-waba", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "5491100000000", "phone_number_id": phone_number_id},
-            **value,
-        }}]}],
+        "entry": [
+            {
+                "id": "e2e-waba",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "5491100000000", "phone_number_id": phone_number_id},
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
     }
     raw = json.dumps(body, ensure_ascii=True).encode()
     headers = {"content-type": "application/json", "x-hub-signature-256": signature.sign(secret, raw)}
@@ -50,11 +60,17 @@ def post_webhook(base_url: str, secret: str, phone_number_id: str, value: dict[s
 
 def customer_writes(base_url: str, secret: str, phone_number_id: str, wa_id: str, text: str, name: str) -> str:
     wamid = f"wamid.e2e.{uuid.uuid4().hex}"
-    post_webhook(base_url, secret, phone_number_id, {
-        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-        "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                      "type": "text", "text": {"body": text}}],
-    })
+    post_webhook(
+        base_url,
+        secret,
+        phone_number_id,
+        {
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+            "messages": [
+                {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}
+            ],
+        },
+    )
     return wamid
 
 
@@ -68,12 +84,14 @@ class Shop:
         post_webhook(self.server.url, self.settings.META_APP_SECRET, self.graph.phone_number_id, value)
 
     def customer_writes(self, wa_id: str, text: str, name: str) -> str:
-        return customer_writes(self.server.url, self.settings.META_APP_SECRET, self.graph.phone_number_id,
-                               wa_id, text, name)
+        return customer_writes(
+            self.server.url, self.settings.META_APP_SECRET, self.graph.phone_number_id, wa_id, text, name
+        )
 
     def phone_status(self, wamid: str, status: str, wa_id: str) -> None:
-        self.post({"statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())),
-                                 "recipient_id": wa_id}]})
+        self.post(
+            {"statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": wa_id}]}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +99,15 @@ def shop() -> Iterator[Shop]:
     url = create_pg_database("s7_e2e_inbox")
     settings = make_settings(DATABASE_URL=url)
     with FakeGraph(token=TOKEN) as graph:
-        server = ServerProcess(server_env(
-            settings,
-            WHATSAPP_TOKEN=TOKEN,
-            WHATSAPP_PHONE_NUMBER_ID=graph.phone_number_id,
-            META_GRAPH_BASE_URL=graph.base_url,
-            META_GRAPH_VERSION=graph.version,
-        ))
+        server = ServerProcess(
+            server_env(
+                settings,
+                WHATSAPP_TOKEN=TOKEN,
+                WHATSAPP_PHONE_NUMBER_ID=graph.phone_number_id,
+                META_GRAPH_BASE_URL=graph.base_url,
+                META_GRAPH_VERSION=graph.version,
+            )
+        )
         try:
             server.wait_ready()
             reset_settings(settings)
@@ -178,8 +198,9 @@ def test_a_seller_reply_reaches_the_graph_api_and_the_other_tab(shop: Shop, tabs
     for page in (seller1, seller2):
         _row(page, "Bruno Reply").click()
         page.locator(".q-message", has_text="¿Me pasás el precio?").wait_for()
-    _wait(lambda: any(r.json.get("status") == "read" and r.json.get("message_id") == wamid
-                      for r in shop.graph.requests))  # opening the chat sent blue ticks, once
+    _wait(
+        lambda: any(r.json.get("status") == "read" and r.json.get("message_id") == wamid for r in shop.graph.requests)
+    )  # opening the chat sent blue ticks, once
     seller2.get_by_text("También lo está viendo: Vendedor Uno").wait_for()
 
     composer = seller1.get_by_placeholder("Escribí tu respuesta")
@@ -289,8 +310,9 @@ def test_two_replicas_share_live_updates_and_presence(browser) -> None:  # type:
             contexts.append(context)
             pages.append(page)
         on_a, on_b = pages
-        customer_writes(replicas[0].url, settings.META_APP_SECRET, "sandbox", "5491170000099", "hola, ¿abren hoy?",
-                        "Franco Réplica")
+        customer_writes(
+            replicas[0].url, settings.META_APP_SECRET, "sandbox", "5491170000099", "hola, ¿abren hoy?", "Franco Réplica"
+        )
         for page in pages:
             _row(page, "Franco Réplica").click()
             page.locator(".q-message", has_text="¿abren hoy?").wait_for()

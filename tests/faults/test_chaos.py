@@ -31,20 +31,43 @@ SECRET = "test-app-secret"
 
 def text_webhook(index: int, text: str = "hola, busco zapatillas") -> tuple[str, bytes]:
     wamid = f"wamid.CHAOS{index:06d}"
-    body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages",
-        "value": {"messaging_product": "whatsapp",
-                  "metadata": {"display_phone_number": "5491100000000", "phone_number_id": PHONE_NUMBER_ID},
-                  "contacts": [{"profile": {"name": f"Cliente {index}"}, "wa_id": f"54911{index:08d}"}],
-                  "messages": [{"from": f"54911{index:08d}", "id": wamid, "timestamp": str(int(time.time())),
-                                "type": "text", "text": {"body": text}}]}}]}]}
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "5491100000000", "phone_number_id": PHONE_NUMBER_ID},
+                            "contacts": [{"profile": {"name": f"Cliente {index}"}, "wa_id": f"54911{index:08d}"}],
+                            "messages": [
+                                {
+                                    "from": f"54911{index:08d}",
+                                    "id": wamid,
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
     return wamid, json.dumps(body).encode()
 
 
 def post(client: httpx.Client, url: str, raw: bytes) -> int:
     try:
-        return client.post(url + "/webhook", content=raw, headers={
-            "Content-Type": "application/json", "X-Hub-Signature-256": sign(SECRET, raw)}).status_code
+        return client.post(
+            url + "/webhook",
+            content=raw,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(SECRET, raw)},
+        ).status_code
     except httpx.HTTPError:
         return 0  # connection refused / reset: not acknowledged, Meta would retry
 
@@ -69,8 +92,13 @@ def test_kill_9_mid_load_then_restart_loses_and_duplicates_nothing(pg_db) -> Non
     total = 120
     acked: set[str] = set()
     with FakeGraph(token="chaos-token", phone_number_id=PHONE_NUMBER_ID) as graph:
-        env = server_env(pg_db, WHATSAPP_TOKEN="chaos-token", WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
-                         META_GRAPH_BASE_URL=graph.base_url, OUTBOX_LEASE_SECONDS="3")
+        env = server_env(
+            pg_db,
+            WHATSAPP_TOKEN="chaos-token",
+            WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+            META_GRAPH_BASE_URL=graph.base_url,
+            OUTBOX_LEASE_SECONDS="3",
+        )
         first = ServerProcess(env)
         first.wait_ready()
         bodies = [text_webhook(i) for i in range(total)]
@@ -93,15 +121,16 @@ def test_kill_9_mid_load_then_restart_loses_and_duplicates_nothing(pg_db) -> Non
             assert len(acked) == total
             wait_until(drained, 60, "events processed and replies sent")
             with session_scope() as session:
-                stored = Counter(session.scalars(
-                    select(Message.wa_message_id).where(Message.direction == "in")).all())
+                stored = Counter(session.scalars(select(Message.wa_message_id).where(Message.direction == "in")).all())
                 bot_replies = session.scalar(select(func.count()).where(Message.author == "bot"))
-                unsent = session.scalar(select(func.count()).where(Message.author == "bot",
-                                                                   Message.status.in_(("queued", "failed"))))
+                unsent = session.scalar(
+                    select(func.count()).where(Message.author == "bot", Message.status.in_(("queued", "failed")))
+                )
             assert set(stored) == acked and max(stored.values()) == 1
             assert bot_replies >= total and unsent == 0
-            sends = Counter((r["to"], json.dumps(r.get("text") or r.get("interactive"), sort_keys=True))
-                            for r in graph.sends())
+            sends = Counter(
+                (r["to"], json.dumps(r.get("text") or r.get("interactive"), sort_keys=True)) for r in graph.sends()
+            )
             duplicates = sum(n - 1 for n in sends.values())
             assert duplicates <= in_flight, f"{duplicates} duplicate sends, {in_flight} rows were in flight"
             assert "Traceback" not in second.output()

@@ -32,8 +32,15 @@ def test_argon2_hashes_and_verifies() -> None:
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [("/admin/users", "/admin/users"), ("//evil.com", "/"), ("https://evil.com", "/"), ("/\\evil", "/"),
-     ("", "/"), (None, "/"), ("/x\r\nSet-Cookie: a", "/")],
+    [
+        ("/admin/users", "/admin/users"),
+        ("//evil.com", "/"),
+        ("https://evil.com", "/"),
+        ("/\\evil", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("/x\r\nSet-Cookie: a", "/"),
+    ],
 )
 def test_redirect_targets_stay_on_site(target: str | None, expected: str) -> None:
     assert safe_redirect_target(target) == expected
@@ -99,8 +106,7 @@ async def test_form_login_sets_httponly_cookie_and_opens_the_inbox(pg_db, user) 
     inbox = await client.get("/", follow_redirects=False)
     assert inbox.status_code == 200
 
-    wrong = await client.post("/auth/login", data={"email": "ana@tienda.com", "password": "x"},
-                              follow_redirects=False)
+    wrong = await client.post("/auth/login", data={"email": "ana@tienda.com", "password": "x"}, follow_redirects=False)
     assert wrong.headers["location"].startswith("/login?error=credentials")
 
 

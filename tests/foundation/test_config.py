@@ -49,8 +49,12 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict
 
 
 def test_signature_optional_allows_running_without_app_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"WHATSAPP_TOKEN": "EAAB", "WHATSAPP_PHONE_NUMBER_ID": "1", "SESSION_SECRET": "s" * 32,
-           "WEBHOOK_SIGNATURE_MODE": "optional"}
+    env = {
+        "WHATSAPP_TOKEN": "EAAB",
+        "WHATSAPP_PHONE_NUMBER_ID": "1",
+        "SESSION_SECRET": "s" * 32,
+        "WEBHOOK_SIGNATURE_MODE": "optional",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = load_settings()
@@ -58,8 +62,12 @@ def test_signature_optional_allows_running_without_app_secret(monkeypatch: pytes
 
 
 def test_fractional_minutes_and_origins() -> None:
-    settings = Settings(_env_file=None, HUMAN_INACTIVITY_MINUTES="0.05", PANEL_ORIGIN="https://a.com",
-                        PANEL_ORIGINS="https://b.com/, https://c.com")  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,
+        HUMAN_INACTIVITY_MINUTES="0.05",
+        PANEL_ORIGIN="https://a.com",
+        PANEL_ORIGINS="https://b.com/, https://c.com",
+    )  # type: ignore[call-arg]
     assert settings.HUMAN_INACTIVITY_MINUTES == 0.05
     assert settings.panel_origins == ["https://a.com", "https://b.com", "https://c.com"]
 
@@ -74,7 +82,12 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path) -> No
     result = subprocess.run(
         [sys.executable, "-m", "s7.cli", "migrate"],
         env={"PATH": "/usr/bin:/bin", "PORT": "nope", "HOME": str(tmp_path)},
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["error: PORT: Input should be a valid integer, unable to parse string as an integer"]
+    assert result.stderr.strip().splitlines() == [
+        "error: PORT: Input should be a valid integer, unable to parse string as an integer"
+    ]

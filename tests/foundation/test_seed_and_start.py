@@ -31,17 +31,31 @@ def test_seed_is_idempotent_on_both_databases(any_db) -> None:
 
 
 def test_cli_seed_and_missing_catalog_file_errors_are_one_line(pg_db, tmp_path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": pg_db.DATABASE_URL, "ADMIN_SEED_PASSWORD": "a-123456",
-           "SELLER_SEED_PASSWORD": "s-123456", "HOME": str(tmp_path)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": pg_db.DATABASE_URL,
+        "ADMIN_SEED_PASSWORD": "a-123456",
+        "SELLER_SEED_PASSWORD": "s-123456",
+        "HOME": str(tmp_path),
+    }
     ok = subprocess.run([sys.executable, "-m", "s7.cli", "seed"], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    missing = subprocess.run([sys.executable, "-m", "s7.cli", "import-catalog", str(tmp_path / "nope.json")],
-                             env=env, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "s7.cli", "import-catalog", str(tmp_path / "nope.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode != 0
     assert missing.stderr.strip().splitlines() == [f"error: No encuentro el archivo {tmp_path / 'nope.json'}"]
-    unreachable = subprocess.run([sys.executable, "-m", "s7.cli", "migrate"],
-                                 env={**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
-                                 capture_output=True, text=True, timeout=60)
+    unreachable = subprocess.run(
+        [sys.executable, "-m", "s7.cli", "migrate"],
+        env={**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert unreachable.returncode != 0
     lines = unreachable.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: DATABASE_URL: no puedo conectar")
@@ -55,8 +69,9 @@ def test_embedded_first_start_on_sqlite(tmp_path) -> None:
         assert (tmp_path / ".s7" / "sector7.db").exists()
         login = httpx.get(server.url + "/login")
         assert login.status_code == 200
-        token = httpx.post(server.url + "/api/auth/login",
-                           json={"email": "admin@sector7.local", "password": "admin-sector7"})
+        token = httpx.post(
+            server.url + "/api/auth/login", json={"email": "admin@sector7.local", "password": "admin-sector7"}
+        )
         assert token.status_code == 200
         assert httpx.get(server.url + "/readyz").json()["database"] == "ok"
         assert "admin@sector7.local / admin-sector7" in server.output()

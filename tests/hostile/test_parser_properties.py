@@ -45,7 +45,11 @@ def _count_items(body: object) -> int:
     return total
 
 
-@settings(max_examples=int(os.environ.get("S7_PARSER_EXAMPLES", "8000")), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(os.environ.get("S7_PARSER_EXAMPLES", "8000")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(webhook_body())
 def test_parser_never_raises_and_accounts_for_every_item(body: object) -> None:
     parsed = updates.parse(body) if isinstance(body, dict) else updates.parse({})  # type: ignore[arg-type]

@@ -33,9 +33,14 @@ def test_signed_hostile_bodies_never_5xx_and_all_get_processed(pg_db) -> None:
             @given(webhook_body(), st.booleans())
             def post(body: object, ascii_only: bool) -> None:
                 raw = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8")
-                response = client.post("/webhook", content=raw, headers={
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature-256": sign(pg_db.META_APP_SECRET, raw)})
+                response = client.post(
+                    "/webhook",
+                    content=raw,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Hub-Signature-256": sign(pg_db.META_APP_SECRET, raw),
+                    },
+                )
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                 assert response.status_code == 200, (response.status_code, response.text, raw[:500])
 

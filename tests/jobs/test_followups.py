@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from s7 import jobs
 from s7.db import lock_key, session_scope
-from s7.domain import conversation_list, conversations, followups
+from s7.domain.chats import conversations, followups
 from s7.domain.models import AuditEvent, Conversation, Message, OutboxItem, User
+from s7.domain.reads import conversation_list
 from tests.chat_factory import customer_says, make_chat, make_user
 
 
@@ -24,7 +25,9 @@ def _bot_messages(chat_id: int) -> list[str]:
     with session_scope() as session:
         return list(
             session.scalars(
-                select(Message.text).where(Message.conversation_id == chat_id, Message.author == "bot").order_by(Message.id)
+                select(Message.text)
+                .where(Message.conversation_id == chat_id, Message.author == "bot")
+                .order_by(Message.id)
             )
         )
 

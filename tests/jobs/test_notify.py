@@ -9,7 +9,7 @@ import pytest
 from s7 import jobs
 from s7.config import reset_settings
 from s7.db import session_scope
-from s7.domain import conversations, notify
+from s7.domain.chats import conversations, notify
 from s7.domain.models import Conversation
 from tests.chat_factory import make_chat
 from tests.conftest import make_settings

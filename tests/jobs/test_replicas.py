@@ -16,7 +16,7 @@ from s7 import realtime
 from s7.auth import issue_token
 from s7.config import get_settings, reset_settings
 from s7.db import migrate, reset_engine, session_scope
-from s7.domain import conversations, followups
+from s7.domain.chats import conversations, followups
 from s7.domain.models import AuditEvent, Conversation, Message, User
 from tests.chat_factory import make_chat, make_user
 from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
@@ -104,7 +104,9 @@ def test_each_job_effect_happens_exactly_once_across_two_replicas(on_cluster: Cl
 
     with session_scope() as session:
         for chat_id in hot:
-            said = session.scalars(select(Message.text).where(Message.conversation_id == chat_id, Message.author == "bot"))
+            said = session.scalars(
+                select(Message.text).where(Message.conversation_id == chat_id, Message.author == "bot")
+            )
             assert list(said) == [followups.phrase("hot_lost")], chat_id
         releases = session.execute(
             select(AuditEvent.conversation_id, func.count())
@@ -141,7 +143,9 @@ async def test_an_event_from_one_process_reaches_a_listener_in_another(on_cluste
         await asyncio.wait_for(ready.wait(), 10)
         auth = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(timeout=10) as client:
-            taken = await client.post(f"{on_cluster.replicas[0].url}/api/conversations/{chat_id}/takeover", headers=auth)
+            taken = await client.post(
+                f"{on_cluster.replicas[0].url}/api/conversations/{chat_id}/takeover", headers=auth
+            )
             assert taken.status_code == 200, taken.text
             noted = await client.post(
                 f"{on_cluster.replicas[1].url}/api/conversations/{chat_id}/notes", headers=auth, json={"text": "ok"}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from s7 import jobs
 from s7.config import reset_settings
 from s7.db import session_scope
-from s7.domain import conversations
+from s7.domain.chats import conversations
 from s7.domain.models import Conversation, Message, OutboxItem
 from tests.chat_factory import make_chat, make_user
 from tests.conftest import make_settings, server_env
@@ -37,9 +37,11 @@ def _mode(chat_id: int) -> str:
 
 
 async def test_the_scheduler_runs_the_jobs_inside_the_loop(pg_db) -> None:
-    reset_settings(make_settings(
-        DATABASE_URL=pg_db.DATABASE_URL, ENABLE_JOBS=True, JOBS_INTERVAL_SECONDS=0.1, HUMAN_INACTIVITY_MINUTES=0.005
-    ))
+    reset_settings(
+        make_settings(
+            DATABASE_URL=pg_db.DATABASE_URL, ENABLE_JOBS=True, JOBS_INTERVAL_SECONDS=0.1, HUMAN_INACTIVITY_MINUTES=0.005
+        )
+    )
     chat_id = await asyncio.to_thread(_taken_chat)
     jobs.start()
     try:
@@ -72,8 +74,12 @@ def test_worker_process_runs_jobs_and_outbox_and_stops_on_sigterm(pg_db) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NICEGUI", "PYTEST"))}
     env.update(server_env(pg_db, JOBS_INTERVAL_SECONDS="0.2", HOT_LEAD_UNCLAIMED_MINUTES="0.01"))
     worker = subprocess.Popen(
-        [sys.executable, "-m", "s7.cli", "worker"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "s7.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

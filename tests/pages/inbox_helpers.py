@@ -12,7 +12,7 @@ from sqlalchemy import select
 from s7.auth import hash_password
 from s7.clock import now
 from s7.db import session_scope
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Conversation, Message, OutboxItem, User
 
 PASSWORD = "pw-inbox-123"
@@ -54,8 +54,14 @@ def customer_says(
     with session_scope() as session:
         conversation = conversations.ensure_conversation(session, wa_id=wa_id, name=name)
         message = messages.record_inbound(
-            session, conversation, wa_message_id=f"wamid.test.{next(_wamids)}", type=type, text=text,
-            media=media, options=options, created_at=at or now(),
+            session,
+            conversation,
+            wa_message_id=f"wamid.test.{next(_wamids)}",
+            type=type,
+            text=text,
+            media=media,
+            options=options,
+            created_at=at or now(),
         )
         assert message is not None
         conversations.on_customer_message(session, conversation, message)
@@ -89,19 +95,25 @@ def conversation(conversation_id: int) -> Conversation:
 
 def outbound_messages(conversation_id: int) -> list[Message]:
     with session_scope() as session:
-        found = list(session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "out")
-            .order_by(Message.id)
-        ))
+        found = list(
+            session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.direction == "out")
+                .order_by(Message.id)
+            )
+        )
         session.expunge_all()
         return found
 
 
 def read_receipts(conversation_id: int) -> list[dict[str, Any]]:
     with session_scope() as session:
-        return [item.payload for item in session.scalars(
-            select(OutboxItem).where(OutboxItem.conversation_id == conversation_id, OutboxItem.kind == "read")
-        )]
+        return [
+            item.payload
+            for item in session.scalars(
+                select(OutboxItem).where(OutboxItem.conversation_id == conversation_id, OutboxItem.kind == "read")
+            )
+        ]
 
 
 def list_order(user: Any) -> list[int]:

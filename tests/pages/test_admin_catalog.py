@@ -15,13 +15,23 @@ from s7.pages.admin_catalog import format_price
 from tests.domain.test_users import make_user
 from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
-MESSY = json.dumps({"products": [
-    {"sku": " ZAP-1 ", "name": "Zapatillas Nike Air Max 90", "brand": "Nike", "price": "$ 189.999,50", "stock": "4"},
-    {"sku": "ZAP-2", "name": "Zapatillas Adidas Samba", "brand": "Adidas", "price": 149999, "stock": 0},
-    {"sku": "REM-1", "name": "<b>Remera</b> básica", "price": "gratis", "stock": 3},
-    {"name": "Sin SKU", "price": 1000},
-    {"sku": "ZAP-2", "name": "Zapatillas Adidas Samba OG", "brand": "Adidas", "price": "159.999", "stock": 2},
-]}).encode()
+MESSY = json.dumps(
+    {
+        "products": [
+            {
+                "sku": " ZAP-1 ",
+                "name": "Zapatillas Nike Air Max 90",
+                "brand": "Nike",
+                "price": "$ 189.999,50",
+                "stock": "4",
+            },
+            {"sku": "ZAP-2", "name": "Zapatillas Adidas Samba", "brand": "Adidas", "price": 149999, "stock": 0},
+            {"sku": "REM-1", "name": "<b>Remera</b> básica", "price": "gratis", "stock": 3},
+            {"name": "Sin SKU", "price": 1000},
+            {"sku": "ZAP-2", "name": "Zapatillas Adidas Samba OG", "brand": "Adidas", "price": "159.999", "stock": 2},
+        ]
+    }
+).encode()
 
 
 async def upload(user: User, name: str, data: bytes) -> None:

@@ -10,7 +10,7 @@ from nicegui.testing import User
 
 from s7.clock import now
 from s7.db import session_scope
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Message
 from s7.domain.models import User as UserRow
 from tests.pages.inbox_helpers import (
@@ -35,21 +35,29 @@ def _set_message(message_id: int, **values: object) -> None:
 
 async def test_the_timeline_shows_who_said_what_with_options_media_reactions_and_ticks(pg_db, user: User) -> None:
     seller = make_user("Vendedor Uno")
-    chat, first = customer_says("5491100000101", "¿tienen Air Max 90?", name="Juan Pérez",
-                                at=now() - timedelta(minutes=10))
-    offered = bot_says(chat, "Tengo estas:", options=[{"id": "am90-b", "title": "Air Max 90 blancas"},
-                                                       {"id": "am90-n", "title": "Air Max 90 negras"}])
-    customer_says("5491100000101", "Air Max 90 blancas", type="button_reply",
-                  options=[{"id": "am90-b", "title": "Air Max 90 blancas"}])
+    chat, first = customer_says(
+        "5491100000101", "¿tienen Air Max 90?", name="Juan Pérez", at=now() - timedelta(minutes=10)
+    )
+    offered = bot_says(
+        chat,
+        "Tengo estas:",
+        options=[{"id": "am90-b", "title": "Air Max 90 blancas"}, {"id": "am90-n", "title": "Air Max 90 negras"}],
+    )
+    customer_says(
+        "5491100000101",
+        "Air Max 90 blancas",
+        type="button_reply",
+        options=[{"id": "am90-b", "title": "Air Max 90 blancas"}],
+    )
     customer_says("5491100000101", "mirá esta", type="image", media={"id": "m1", "mime_type": "image/jpeg"})
     customer_says("5491100000101", None, type="audio", media={"id": "m2", "voice": True})
     take(chat, seller)
     with session_scope() as session:
         conversation = conversations.get(session, chat)
-        sent = messages.queue_outbound(session, conversation, author="seller", text="¡Te las reservo!",
-                                       user_id=seller).id
-        failed = messages.queue_outbound(session, conversation, author="seller", text="¿Seguís ahí?",
-                                         user_id=seller).id
+        sent = messages.queue_outbound(
+            session, conversation, author="seller", text="¡Te las reservo!", user_id=seller
+        ).id
+        failed = messages.queue_outbound(session, conversation, author="seller", text="¿Seguís ahí?", user_id=seller).id
     _set_message(sent, status="read")
     _set_message(failed, status="failed", error="131047: Re-engagement message")
     _set_message(first, reaction="👍")
@@ -81,9 +89,7 @@ def _author(user: User, message_id: int) -> str:
         return next(iter(ElementFilter(marker=f"msg-{message_id}", local_scope=False))).props.get("name", "")
 
 
-async def test_opening_a_chat_marks_it_read_for_me_only_and_sends_one_read_receipt(
-    pg_db, create_user
-) -> None:
+async def test_opening_a_chat_marks_it_read_for_me_only_and_sends_one_read_receipt(pg_db, create_user) -> None:
     make_user("Vendedor Uno")
     make_user("Vendedora Dos")
     chat, _ = customer_says("5491100000111", "hola", name="Cliente")
@@ -153,8 +159,9 @@ async def test_a_long_chat_opens_on_its_last_page_and_loads_older_messages_on_de
     seller = make_user("Vendedor Uno")
     start = now() - timedelta(hours=3)
     for i in range(60):
-        chat, _ = customer_says("5491100000141", f"mensaje número {i:02d}", name="Charlatán",
-                                at=start + timedelta(minutes=i))
+        chat, _ = customer_says(
+            "5491100000141", f"mensaje número {i:02d}", name="Charlatán", at=start + timedelta(minutes=i)
+        )
         if i == 5:
             with session_scope() as session:
                 note = conversations.add_note(session, chat, session.get(UserRow, seller), "nota vieja")

@@ -49,9 +49,7 @@ async def test_outside_the_window_the_composer_is_replaced_by_a_clear_closed_sta
     await user.should_not_see(marker="composer")
 
 
-async def test_a_send_refused_because_the_window_just_closed_says_so_and_keeps_the_text(
-    pg_db, user: User
-) -> None:
+async def test_a_send_refused_because_the_window_just_closed_says_so_and_keeps_the_text(pg_db, user: User) -> None:
     make_user("Vendedor Uno")
     chat, _ = customer_says("5491100000221", "hola", name="Cliente")
     await sign_in(user, "Vendedor Uno")
@@ -92,6 +90,7 @@ async def test_two_sellers_taking_at_once_one_wins_and_the_other_is_told_who(pg_
     loser = next(name for name in ids if name != winner)
     await sellers[loser].should_see(f"🔒 {winner} está atendiendo este chat.", retries=30)
     await sellers[winner].should_see(marker="composer", retries=30)
+
     # The simulation routes every ui.notify to the last user touched (NiceGUI's multi-user
     # pitfall), so the toasts are checked across both tabs; the real browser test checks per tab.
     def toasts() -> list[str]:

@@ -146,5 +146,3 @@ async def test_the_list_pages_instead_of_loading_everything(pg_db, user: User) -
     user.find("Ver más").click()
     await user.should_see("Cliente 04", retries=20)
     assert len(list_order(user)) == 55
-
-

@@ -6,7 +6,7 @@ from nicegui.testing import User
 
 from s7 import realtime
 from s7.db import session_scope
-from s7.domain import conversations
+from s7.domain.chats import conversations
 from tests.pages.inbox_helpers import customer_says, eventually, make_user, sign_in, two_sellers_on
 
 

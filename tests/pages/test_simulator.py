@@ -89,8 +89,11 @@ async def test_customer_text_bot_options_and_a_tap_all_go_through_the_webhook(pg
 async def test_outside_sandbox_the_simulator_explains_itself(pg_db, user: User) -> None:
     make_user("ana@tienda.com")
     await sign_in(user, "ana@tienda.com")
-    reset_settings(make_settings(DATABASE_URL=pg_db.DATABASE_URL, WHATSAPP_TOKEN="EAAG-real-token",
-                                 WHATSAPP_PHONE_NUMBER_ID="123456"))
+    reset_settings(
+        make_settings(
+            DATABASE_URL=pg_db.DATABASE_URL, WHATSAPP_TOKEN="EAAG-real-token", WHATSAPP_PHONE_NUMBER_ID="123456"
+        )
+    )
     await user.open("/simulator")
     await user.should_see("El simulador solo funciona en modo sandbox")
     await user.should_not_see(marker="phone")

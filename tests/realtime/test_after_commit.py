@@ -31,7 +31,10 @@ def test_a_failed_savepoint_keeps_the_outer_transactions_events(any_db, seen) ->
         with session.begin_nested():  # a savepoint that succeeds keeps its events
             realtime.publish_after_commit(session, "note", conversation_id=1, note_id=5)
         assert seen == []  # nothing before the commit
-    assert seen == [("message", {"conversation_id": 1, "message_id": 10}), ("note", {"conversation_id": 1, "note_id": 5})]
+    assert seen == [
+        ("message", {"conversation_id": 1, "message_id": 10}),
+        ("note", {"conversation_id": 1, "note_id": 5}),
+    ]
 
 
 def test_a_rollback_drops_everything_and_duplicates_go_once(any_db, seen) -> None:

@@ -49,8 +49,9 @@ async def test_a_cookie_planted_before_login_is_replaced(pg_db, user) -> None:
     client: httpx.AsyncClient = user.http_client
     client.cookies.set(SESSION_COOKIE, "attacker-chosen-value")
     assert (await client.get("/", follow_redirects=False)).status_code == 303
-    response = await client.post("/auth/login", data={"email": "seller@t.com", "password": "pw-123456"},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/auth/login", data={"email": "seller@t.com", "password": "pw-123456"}, follow_redirects=False
+    )
     new_cookie = response.cookies.get(SESSION_COOKIE)
     assert new_cookie and new_cookie != "attacker-chosen-value"
     assert user_from_token(new_cookie) is not None
@@ -62,7 +63,7 @@ async def test_logout_clears_the_cookie(pg_db, user) -> None:
     await client.post("/auth/login", data={"email": "seller@t.com", "password": "pw-123456"})
     response = await client.post("/auth/logout", follow_redirects=False)
     assert response.status_code == 303
-    assert 'max-age=0' in response.headers["set-cookie"].lower() or "expires=" in response.headers["set-cookie"].lower()
+    assert "max-age=0" in response.headers["set-cookie"].lower() or "expires=" in response.headers["set-cookie"].lower()
 
 
 @pytest.mark.parametrize("origin", ["https://panel.tienda.com", "https://evil.example"])
@@ -74,8 +75,11 @@ def test_cors_only_for_panel_origins(pg_db, origin: str) -> None:
         server.wait_ready()
         preflight = httpx.options(
             server.url + "/api/auth/login",
-            headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                     "Access-Control-Request-Headers": "content-type"},
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
         )
         allowed = preflight.headers.get("access-control-allow-origin")
         if origin == "https://panel.tienda.com":

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from s7 import realtime
 from s7.config import Settings
 from s7.db import session_scope
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Message, OutboxItem
 from s7.whatsapp import outbox
 from s7.whatsapp.graph import GraphClient, SendError

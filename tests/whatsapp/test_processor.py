@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from s7.config import Settings, reset_settings
 from s7.db import session_scope
-from s7.domain import conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import Contact, Conversation, Message, OutboxItem, WebhookEvent
 from s7.whatsapp import processor
 from s7.whatsapp.webhook import store_event

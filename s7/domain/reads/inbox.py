@@ -15,8 +15,9 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from s7 import realtime
-from s7.domain import conversation_list, conversations
+from s7.domain.chats import conversations
 from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
+from s7.domain.reads import conversation_list
 
 # Filter key → label shown on the chip (es-AR).
 FILTERS: dict[str, str] = {
@@ -271,8 +272,10 @@ def notes_between(
     note_ids: list[int] | None = None,
 ) -> list[NoteRow]:
     """Internal notes of a chat in a time span (to interleave with a page of messages) or by id."""
-    statement = select(Note, User.name).join(User, User.id == Note.author_user_id).where(
-        Note.conversation_id == conversation_id
+    statement = (
+        select(Note, User.name)
+        .join(User, User.id == Note.author_user_id)
+        .where(Note.conversation_id == conversation_id)
     )
     if since is not None:
         statement = statement.where(Note.created_at >= since)
@@ -310,7 +313,7 @@ def mark_seen(session: Session, conversation_id: int, user_id: int) -> bool:
     time anyone on the team sees the customer's newest message, WhatsApp gets a read receipt
     (blue ticks on the customer's phone). Returns True when this seller's mark moved.
     """
-    from s7.domain import messages  # the edge owner's module; imported late to keep this one light
+    from s7.domain.chats import messages  # the edge owner's module; imported late to keep this one light
 
     # The row lock makes two sellers opening the chat at once take turns: the second sees the
     # first one's read mark and does not queue a second receipt (Postgres; SQLite is one writer).

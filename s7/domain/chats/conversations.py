@@ -24,17 +24,39 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.clock import now
-from s7.domain import messages
-from s7.domain.audit import actor_of, audit, changed
-from s7.domain.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
+from s7.domain.chats import messages
+from s7.domain.chats.audit import actor_of, audit, changed
+from s7.domain.chats.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
+from s7.domain.chats.unread import mark_read, unread_counts
 from s7.domain.models import Contact, Conversation, Message, Note, User
-from s7.domain.unread import mark_read, unread_counts
 
 __all__ = [  # leads and unread are re-exported: callers use conversations.add_intent & co.
-    "BOT_ON", "HUMAN_TAKEOVER", "LEAD_ORDER", "ConversationError", "HeldByOther", "NotFound",
-    "add_intent", "add_note", "assign", "audit", "bot_may_speak", "ensure_conversation", "get",
-    "mark_read", "notes", "on_customer_message", "preview_of", "record_human_message", "release_if_idle",
-    "release_to_bot", "request_human", "send_seller_message", "set_lead", "takeover", "touch", "unread_counts",
+    "BOT_ON",
+    "HUMAN_TAKEOVER",
+    "LEAD_ORDER",
+    "ConversationError",
+    "HeldByOther",
+    "NotFound",
+    "add_intent",
+    "add_note",
+    "assign",
+    "audit",
+    "bot_may_speak",
+    "ensure_conversation",
+    "get",
+    "mark_read",
+    "notes",
+    "on_customer_message",
+    "preview_of",
+    "record_human_message",
+    "release_if_idle",
+    "release_to_bot",
+    "request_human",
+    "send_seller_message",
+    "set_lead",
+    "takeover",
+    "touch",
+    "unread_counts",
 ]
 
 BOT_ON = "BOT_ON"
@@ -120,7 +142,7 @@ def on_customer_message(session: Session, conversation: Conversation, message: M
     if conversation.last_customer_at is None or at > conversation.last_customer_at:
         conversation.last_customer_at = at
     touch(session, conversation, message)
-    from s7.domain import hours  # local: hours reads settings, keep imports light for the edge
+    from s7.domain.store import hours  # local: hours reads settings, keep imports light for the edge
 
     if not hours.is_open(at):
         if conversation.after_hours_since is None:
@@ -279,8 +301,16 @@ def _claim(session: Session, conversation_id: int, user: User, *, via: str) -> C
     already_mine = before.mode == HUMAN_TAKEOVER and before.human_source == "panel" and before.assigned_to == user.id
     if not already_mine:
         previous = before.assigned_to if before.assigned_to != user.id else None
-        audit(session, conversation, "takeover", actor=actor_of(user), user=user, via=via,
-              previous_mode=before.mode, previous_assignee=previous)
+        audit(
+            session,
+            conversation,
+            "takeover",
+            actor=actor_of(user),
+            user=user,
+            via=via,
+            previous_mode=before.mode,
+            previous_assignee=previous,
+        )
     recover_lost_lead(session, conversation, user)
     changed(session, conversation)
     return conversation

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from s7.db import session_scope
-from s7.domain import conversation_list, conversations, messages
+from s7.domain.chats import conversations, messages
 from s7.domain.models import AuditEvent, Conversation, Message, OutboxItem, ReadMark, User
+from s7.domain.reads import conversation_list
 from tests.chat_factory import customer_says, make_chat, make_user
 
 
@@ -248,7 +249,9 @@ def test_audit_trail_says_who_did_what(pg_db) -> None:
     with session_scope() as session:
         trail = [
             (e.action, e.actor, e.actor_user_id, e.detail)
-            for e in session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == world.chat).order_by(AuditEvent.id))
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.conversation_id == world.chat).order_by(AuditEvent.id)
+            )
         ]
     assert trail == [
         ("lead", "bot", None, {"previous": "NONE", "lead": "HOT", "reason": "llevo: me lo llevo"}),

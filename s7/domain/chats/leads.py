@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.clock import now
-from s7.domain import notify
-from s7.domain.audit import audit, changed
+from s7.domain.chats import notify
+from s7.domain.chats.audit import audit, changed
 from s7.domain.models import Conversation, User
 
 BOT_ON = "BOT_ON"
@@ -28,7 +28,7 @@ def add_intent(session: Session, conversation: Conversation, points: int, *, rea
 
     Leads only climb here; HOT_LOST stays HOT_LOST (a seller clears it by taking the chat).
     """
-    from s7.domain import intent
+    from s7.domain.chats import intent
 
     if points <= 0:
         return conversation.lead

@@ -18,7 +18,7 @@ from typing import Any
 from s7.domain.catalog import SearchHit
 from s7.domain.text_es import fold, plain
 
-PHRASES_FILE = Path(__file__).resolve().parent / "data" / "phrases.json"
+PHRASES_FILE = Path(__file__).resolve().parents[1] / "data" / "phrases.json"
 MAX_OPTIONS = 3  # the user's rule: never more than three choices at once
 BUTTON_TITLE_MAX = 20
 ROW_TITLE_MAX = 24

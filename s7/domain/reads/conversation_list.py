@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from s7.domain.conversations import NotFound
+from s7.domain.chats.conversations import NotFound
 from s7.domain.models import Contact, Conversation, Message, ReadMark, User
 
 Q_MAX = 100

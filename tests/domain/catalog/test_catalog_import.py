@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from s7.config import Settings
 from s7.db import session_scope
 from s7.domain import catalog
-from s7.domain.catalog_clean import RowError, clean_record, parse_money
+from s7.domain.catalog.clean import RowError, clean_record, parse_money
 from s7.domain.models import Product
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MESSY = ROOT / "catalog" / "messy-sample.csv"
 DEMO = ROOT / "catalog" / "demo.json"
 
@@ -255,10 +255,12 @@ def test_every_problem_of_a_row_is_reported_together() -> None:
     assert error.value.reason == "price: 'gratis' no es un precio; stock: 'muchos' no es una cantidad; falta name"
 
 
-@pytest.mark.parametrize("junk", ["x<img src=x onerror=alert(1)>", "<img src=x onerror=window.pwned=1>",
-                                  "abc 100", "100 zapatos", "consultar"])
+@pytest.mark.parametrize(
+    "junk",
+    ["x<img src=x onerror=alert(1)>", "<img src=x onerror=window.pwned=1>", "abc 100", "100 zapatos", "consultar"],
+)
 def test_a_price_cell_with_anything_but_currency_marks_is_rejected(junk: str) -> None:
-    from s7.domain.catalog_clean import RowError, parse_money
+    from s7.domain.catalog.clean import RowError, parse_money
 
     with pytest.raises(RowError):
         parse_money(junk)

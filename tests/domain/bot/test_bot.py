@@ -18,11 +18,13 @@ from sqlalchemy import select
 from s7.clock import now
 from s7.config import Settings
 from s7.db import session_scope
-from s7.domain import bot, bot_replies, catalog, conversations, intent, messages
-from s7.domain.bot_replies import BUTTON_TITLE_MAX, ROW_DESCRIPTION_MAX, ROW_TITLE_MAX, Reply
+from s7.domain import bot, catalog
+from s7.domain.bot import replies as bot_replies
+from s7.domain.bot.replies import BUTTON_TITLE_MAX, ROW_DESCRIPTION_MAX, ROW_TITLE_MAX, Reply
+from s7.domain.chats import conversations, intent, messages
 from s7.domain.models import Conversation, Message, OutboxItem
 
-DEMO = Path(__file__).resolve().parents[2] / "catalog" / "demo.json"
+DEMO = Path(__file__).resolve().parents[3] / "catalog" / "demo.json"
 CUSTOMER = "5491155550001"
 
 

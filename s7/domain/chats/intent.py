@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from s7.domain.text_es import fold
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "intent.json"
+DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "intent.json"
 _CLAUSE = re.compile(r"[.,;:!?¡¿\n]+")  # a negation does not reach past punctuation
 
 

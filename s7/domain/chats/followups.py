@@ -22,9 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from s7.config import get_settings
-from s7.domain import conversations, hours, leads, messages
-from s7.domain.audit import audit
+from s7.domain.chats import conversations, leads, messages
+from s7.domain.chats.audit import audit
 from s7.domain.models import Conversation
+from s7.domain.store import hours
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ PHRASES = {
 
 def phrase(key: str) -> str:
     try:
-        from s7.domain import bot_replies
+        from s7.domain.bot import replies as bot_replies
 
         text = bot_replies.load_phrases().get(key)
     except Exception:  # the bot's file is optional for the jobs; their own copy is the fallback

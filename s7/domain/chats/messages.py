@@ -287,7 +287,7 @@ def queue_outbound(
     if kind == "list":
         payload["button"] = LIST_BUTTON_LABEL
     _add_outbox(session, conversation.id, message.id, kind, payload)
-    from s7.domain import conversations  # local: conversations may one day import this module
+    from s7.domain.chats import conversations  # local: conversations may one day import this module
 
     conversations.touch(session, conversation, message)
     return message

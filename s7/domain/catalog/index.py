@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from s7.domain.text_es import fold_word, plain, words
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 _MAX_TERMS = 8  # a paragraph pasted into search should not explode the walk
 _MAX_PREFIX_EXPANSIONS = 40
 _GRADE_STEP = 20  # grades are rounded to 1/20 so equal-looking matches share a branch

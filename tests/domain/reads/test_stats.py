@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from s7.db import session_scope
-from s7.domain import conversations, stats
+from s7.domain.chats import conversations
 from s7.domain.models import Message, User
+from s7.domain.reads import stats
 from tests.conftest import FakeClock
 from tests.domain.test_users import make_user
 

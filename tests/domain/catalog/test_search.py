@@ -10,7 +10,7 @@ from sqlalchemy import select
 from s7.config import Settings
 from s7.db import session_scope
 from s7.domain import catalog
-from s7.domain.catalog_index import IndexedProduct, SearchIndex
+from s7.domain.catalog.index import IndexedProduct, SearchIndex
 from s7.domain.models import Product
 
 P = IndexedProduct
@@ -120,7 +120,7 @@ def test_an_exact_sku_comes_first_then_the_word_matches(index: SearchIndex) -> N
 
 
 def test_synonyms_are_editable_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from s7.domain.catalog_index import DATA_DIR, load_settings
+    from s7.domain.catalog.index import DATA_DIR, load_settings
 
     for name in ("search.json", "synonyms.json"):
         (tmp_path / name).write_text((DATA_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")

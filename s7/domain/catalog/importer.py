@@ -1,15 +1,9 @@
-"""The catalog: import (parse, clean, upsert, report) and search (ranking). One service behind
-`s7 import-catalog`, `POST /api/catalog/import`, the admin upload page, the bot, the search API
-and the panel.
-
-Cleaning rules live in `catalog_clean`, the ranking machinery in `catalog_index`; this module
-owns the database side and the public API.
-"""
+"""Catalog import: parse, clean, upsert by sku, report. One service behind `s7 import-catalog`,
+`POST /api/catalog/import` and the admin upload page. Cleaning rules live in `clean`."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,27 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from s7.clock import now
-from s7.domain.catalog_clean import CatalogError, RowError, clean_record, read_records
-from s7.domain.catalog_index import IndexedProduct, SearchIndex
+from s7.domain.catalog.clean import CatalogError, RowError, clean_record, read_records
+from s7.domain.catalog.search import invalidate_index
 from s7.domain.models import Product
-
-__all__ = [
-    "CatalogError",
-    "ImportReport",
-    "RejectedRow",
-    "SearchHit",
-    "SearchHits",
-    "import_catalog",
-    "import_path",
-    "invalidate_index",
-    "products_by_sku",
-    "search",
-]
 
 log = logging.getLogger(__name__)
 
@@ -237,158 +218,3 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         index_elements=[table.c.sku], set_={name: statement.excluded[name] for name in updatable}
     )
     session.execute(statement, rows)
-
-
-# ---- search -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SearchHit:
-    id: int
-    sku: str
-    name: str
-    brand: str | None
-    category: str | None
-    price: Decimal
-    currency: str
-    stock: int
-    installments: int | None
-    popularity: int
-    attributes: dict[str, Any]
-    description: str | None
-    image_url: str | None
-    url: str | None
-    score: int  # 0..100: how much of the query this product matches
-
-    @property
-    def in_stock(self) -> bool:
-        return self.stock > 0
-
-    @classmethod
-    def from_product(cls, product: Product, score: int) -> SearchHit:
-        return cls(
-            id=product.id,
-            sku=product.sku,
-            name=product.name,
-            brand=product.brand,
-            category=product.category,
-            price=product.price,
-            currency=product.currency,
-            stock=product.stock,
-            installments=product.installments,
-            popularity=product.popularity,
-            attributes=dict(product.attributes or {}),
-            description=product.description,
-            image_url=product.image_url,
-            url=product.url,
-            score=score,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["price"] = float(self.price)
-        data["in_stock"] = self.in_stock
-        return data
-
-
-class SearchHits(list[SearchHit]):
-    """Ranked hits (in stock first, then match, then popularity), plus `best`: the closest match
-    by quality alone, so a caller can tell "the one you asked for is out of stock"."""
-
-    best: SearchHit | None = None
-
-
-def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool = False) -> SearchHits:
-    """THE catalog search: bot, API and panel all call this."""
-    for attempt in range(2):
-        index = _index_for(session)
-        ranking = index.rank(query, limit=limit, in_stock_only=in_stock_only)
-        wanted = list(ranking.matches)
-        if ranking.best is not None:
-            wanted.append(ranking.best)
-        # populate_existing: an import's bulk statements bypass the session's identity map, and
-        # stale objects there would quote yesterday's price or stock.
-        statement = select(Product).where(Product.id.in_({m.product_id for m in wanted}))
-        rows = {p.id: p for p in session.scalars(statement.execution_options(populate_existing=True))}
-        if all((p := rows.get(m.product_id)) is not None and p.sku == m.sku and p.active for m in wanted):
-            hits = SearchHits(
-                SearchHit.from_product(rows[m.product_id], round(m.quality * 100)) for m in ranking.matches
-            )
-            if ranking.best is not None:
-                hits.best = SearchHit.from_product(rows[ranking.best.product_id], round(ranking.best.quality * 100))
-            return hits
-        # The index is older than the table (another replica imported, or tests reset it).
-        if attempt == 0:
-            invalidate_index()
-    return SearchHits()
-
-
-def products_by_sku(session: Session, skus: list[str]) -> dict[str, SearchHit]:
-    """Current data of active products (the bot re-reads what it offered before quoting it)."""
-    if not skus:
-        return {}
-    statement = select(Product).where(Product.sku.in_(skus), Product.active.is_(True))
-    rows = session.scalars(statement.execution_options(populate_existing=True))
-    return {p.sku: SearchHit.from_product(p, 100) for p in rows}
-
-
-# ---- the in-memory index, per database ----------------------------------------------------------
-_RECHECK_SECONDS = 30.0  # bounds how stale another replica's import can leave this process
-_indexes: dict[str, _CachedIndex] = {}
-_indexes_lock = threading.Lock()
-
-
-@dataclass
-class _CachedIndex:
-    index: SearchIndex
-    fingerprint: tuple[Any, ...]
-    checked_at: float
-
-
-def invalidate_index() -> None:
-    """Forget every built index; the next search rebuilds from the database."""
-    with _indexes_lock:
-        _indexes.clear()
-
-
-def _fingerprint(session: Session) -> tuple[Any, ...]:
-    row = session.execute(
-        select(func.count(), func.max(Product.id), func.max(Product.updated_at)).where(Product.active.is_(True))
-    ).one()
-    return tuple(row)
-
-
-def _index_for(session: Session) -> SearchIndex:
-    key = str(session.get_bind().url)
-    cached = _indexes.get(key)
-    if cached is not None:
-        if time.monotonic() - cached.checked_at < _RECHECK_SECONDS:
-            return cached.index
-        if _fingerprint(session) == cached.fingerprint:
-            cached.checked_at = time.monotonic()
-            return cached.index
-    with _indexes_lock:
-        cached = _indexes.get(key)
-        if cached is not None and time.monotonic() - cached.checked_at < _RECHECK_SECONDS:
-            return cached.index
-        fingerprint = _fingerprint(session)
-        index = _build_index(session)
-        _indexes[key] = _CachedIndex(index, fingerprint, time.monotonic())
-        return index
-
-
-def _build_index(session: Session) -> SearchIndex:
-    started = time.perf_counter()
-    rows = session.execute(
-        select(
-            Product.id,
-            Product.sku,
-            Product.name,
-            Product.brand,
-            Product.category,
-            Product.attributes,
-            Product.stock,
-            Product.popularity,
-        ).where(Product.active.is_(True))
-    )
-    index = SearchIndex(IndexedProduct(*row) for row in rows)
-    log.info("search index: %d products in %.2f s", len(index), time.perf_counter() - started)
-    return index

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s7.domain import intent
+from s7.domain.chats import intent
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from s7.domain import intent
+from s7.domain.chats import intent
 from s7.domain.text_es import fold, fold_word, plain
 
-WORDS_FILE = Path(__file__).resolve().parent / "data" / "bot_words.json"
+WORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "bot_words.json"
 PRODUCT_TOPICS = frozenset({"price", "installments", "stock", "sizes"})
 
 

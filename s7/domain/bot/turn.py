@@ -19,12 +19,13 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
-from s7.domain import bot_replies as replies
-from s7.domain import catalog, conversations, intent, messages
-from s7.domain.bot_replies import Reply, say
-from s7.domain.bot_understand import PRODUCT_TOPICS, Understood, understand
+from s7.domain import catalog
+from s7.domain.bot import replies
+from s7.domain.bot.replies import Reply, say
+from s7.domain.bot.understand import PRODUCT_TOPICS, Understood, understand
 from s7.domain.catalog import SearchHit, SearchHits
-from s7.domain.catalog_index import load_settings
+from s7.domain.catalog.index import load_settings
+from s7.domain.chats import conversations, intent, messages
 from s7.domain.models import Conversation, Message
 from s7.domain.text_es import fold, plain
 

@@ -1,0 +1,1 @@
+"""Read models for the panel and the API: inbox lists, chat pages, stats."""

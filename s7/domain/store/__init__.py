@@ -1,0 +1,1 @@
+"""What is true about the store: opening hours (and, later, its profile)."""
