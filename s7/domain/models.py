@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -69,14 +70,61 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
+class Mode(StrEnum):
+    """Who speaks in a chat (DESIGN rules 1, 2 and 8)."""
+
+    BOT_ON = "BOT_ON"
+    HUMAN_TAKEOVER = "HUMAN_TAKEOVER"
+
+
+class Lead(StrEnum):
+    NONE = "NONE"
+    WARM = "WARM"
+    HOT = "HOT"
+    HOT_LOST = "HOT_LOST"
+
+
+class Author(StrEnum):
+    CUSTOMER = "customer"
+    BOT = "bot"
+    SELLER = "seller"
+    BUSINESS_APP = "business_app"
+    SYSTEM = "system"
+
+
+class Status(StrEnum):
+    """A message's delivery state. `cancelled`: a bot/job message that never left because a human
+    took the chat first (rule 8)."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ItemState(StrEnum):
+    """An inbound work item or outbox row: waiting, in a worker's hands, finished, parked."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # outbox only: leased to a sender
+    DONE = "done"
+    SENT = "sent"  # outbox only
+    FAILED = "failed"  # parked after its last attempt (inbound) / given up (outbox)
+    CANCELLED = "cancelled"  # outbox only: a bot/job row stopped by the send gate
+
+
 ROLES = ("admin", "seller")
-MODES = ("BOT_ON", "HUMAN_TAKEOVER")
-LEADS = ("NONE", "WARM", "HOT", "HOT_LOST")
+MODES = tuple(Mode)
+LEADS = tuple(Lead)
 DIRECTIONS = ("in", "out")
-AUTHORS = ("customer", "bot", "seller", "business_app", "system")
-STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
+AUTHORS = tuple(Author)
+STATUSES = tuple(Status)
 EVENT_STATES = ("pending", "done", "failed")
-OUTBOX_STATES = ("pending", "sending", "sent", "failed")
+ITEM_STATES = ("pending", "done", "failed")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class User(Base):
@@ -256,12 +304,55 @@ class OutboxItem(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     kind: Mapped[str] = mapped_column(String(16))  # text | buttons | list | read | typing
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The send gate (rule 8): a bot- or job-authored row leaves only while its chat is BOT_ON.
+    gated: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundChat(Base):
+    """One row per customer lane: the lock that makes one worker at a time the writer of a chat
+    (rule 9). `due_at` is set while the lane has items to apply; a worker leases the lane
+    (`leased_by`/`leased_until`) and holds the row lock while it applies them in order."""
+
+    __tablename__ = "inbound_chats"
+    __table_args__ = (Index("ix_inbound_chats_due_at", "due_at"),)
+
+    chat_key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundItem(Base):
+    """One update of a stored webhook, routed to its customer's lane in arrival order.
+
+    The update itself is re-read from the event's body (`position` in the parsed list): the raw
+    body is stored once. Attempts are counted when the lane is leased, in their own transaction,
+    so an item that keeps failing is parked (`failed`) after the last one and the lane moves on.
+    """
+
+    __tablename__ = "inbound_items"
+    __table_args__ = (
+        CheckConstraint(_in("state", ITEM_STATES), name="state"),
+        Index("ix_inbound_items_chat_key_state_id", "chat_key", "state", "id"),
+        Index("ix_inbound_items_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    chat_key: Mapped[str] = mapped_column(String(96))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
