@@ -7,6 +7,10 @@
 
 Unscripted requests answer like Meta: `{"messages": [{"id": "wamid.fake..."}]}` for sends,
 `{"success": true}` for mark-as-read / typing. A wrong bearer token gets Meta's 190 error.
+
+As a process (the container test points a real image at it):
+    python -m tests.fakes.graph_server --token T --phone-number-id ID [--host H --port P]
+prints its base URL on the first line; `GET /_requests` returns what it recorded, as JSON.
 """
 
 from __future__ import annotations
@@ -93,7 +97,14 @@ class Recorded:
 
 
 class FakeGraph:
-    def __init__(self, token: str = "test-token", version: str = "v23.0", phone_number_id: str = "106540352242922"):
+    def __init__(
+        self,
+        token: str = "test-token",
+        version: str = "v23.0",
+        phone_number_id: str = "106540352242922",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.token = token
         self.version = version
         self.phone_number_id = phone_number_id
@@ -103,7 +114,7 @@ class FakeGraph:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -167,6 +178,19 @@ class FakeGraph:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
 
+            def do_GET(self) -> None:
+                if self.path != "/_requests":
+                    self.send_error(404)
+                    return
+                with fake._lock:
+                    recorded = [{"path": r.path, "json": r.json} for r in fake.requests]
+                payload = json.dumps(recorded).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
@@ -195,3 +219,26 @@ class FakeGraph:
                     pass
 
         return Handler
+
+
+def main() -> None:
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="A fake Graph API for tests run against real processes")
+    parser.add_argument("--token", default="test-token")
+    parser.add_argument("--phone-number-id", default="106540352242922")
+    parser.add_argument("--version", default="v23.0")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with FakeGraph(args.token, args.version, args.phone_number_id, args.host, args.port) as graph:
+        print(graph.base_url, flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()
