@@ -13,6 +13,7 @@ from nicegui import app, background_tasks, core
 
 from s7 import realtime
 from s7.auth import AuthGate
+from s7.client_address import ClientAddressMiddleware
 from s7.config import get_settings
 from s7.db import get_engine, reset_engine
 
@@ -50,6 +51,7 @@ def configure() -> None:
             app.include_router(module.router)
 
     app.add_middleware(AuthGate)
+    app.add_middleware(ClientAddressMiddleware)  # outside the gate: everything sees the resolved client
     if settings.panel_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,30 +8,27 @@ password reset, so every token minted before dies at once on every replica.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
-from datetime import timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from passlib.context import CryptContext
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope
-from s7.domain.models import LoginFailure, User
+from s7.domain import logins
+from s7.domain.models import User
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "s7_session"
 _TOKEN_SALT = "s7-session-v1"  # noqa: S105 - a namespace, not a secret
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_IP = 20
 
 _passwords = CryptContext(schemes=["argon2"], deprecated="auto")
 
@@ -100,41 +97,39 @@ def user_from_token(token: str | None) -> CurrentUser | None:
 
 # ---- login --------------------------------------------------------------------------------------
 
+LoginThrottled = logins.Throttled  # 429 with Retry-After; see s7.domain.logins for the limits
+_attempt_lock = threading.Lock()  # SQLite's stand-in for the per-address advisory lock
 
-class LoginThrottled(Exception):
-    """Too many failures for this account or address: try later (HTTP 429)."""
 
-
-def authenticate(email: str, password: str, ip: str) -> User | None:
+def authenticate(email: str, password: str, ip: str, user_agent: str = "") -> User | None:
     """Check credentials with throttling. Returns the user, None on bad credentials; raises
-    LoginThrottled after repeated failures per account or per IP."""
-    email = (email or "").strip().lower()
+    LoginThrottled (at once, without checking the password) after repeated failures for this
+    (account, address) pair or this address. Every checked attempt is audited."""
+    email = (email or "").strip().lower()[: logins.EMAIL_MAX]
+    with _attempt_lock, session_scope() as session:
+        try:
+            logins.begin_attempt(session, email, ip, now())
+        except logins.Throttled:
+            log.info("login throttled for %s from %s", email, ip)
+            raise
     with session_scope() as session:
-        _raise_if_throttled(session, email, ip)
-        user = session.scalar(select(User).where(func.lower(User.email) == email))
-        ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
+        found = session.execute(
+            select(User.id, User.password_hash, User.active).where(func.lower(User.email) == email)
+        ).first()
+    ok = verify_password(password or "", found.password_hash if found else _DUMMY_HASH)
+    with session_scope() as session:
+        user = session.get(User, found.id) if found else None
         if not ok or user is None or not user.active:
-            session.add(LoginFailure(email=email[:254], ip=ip[:64]))
+            logins.attempt_failed(session, email, ip, user_agent, user)
             log.info("login failed for %s from %s", email, ip)
             return None
         if _passwords.needs_update(user.password_hash):
             user.password_hash = hash_password(password)
         user.last_login_at = now()
-        session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        logins.attempt_succeeded(session, email, ip, user_agent, user)
+        session.flush()
         session.expunge(user)
         return user
-
-
-def _raise_if_throttled(session: Session, email: str, ip: str) -> None:
-    since = now() - THROTTLE_WINDOW
-    per_account = session.scalar(
-        select(func.count(LoginFailure.id)).where(LoginFailure.email == email, LoginFailure.created_at >= since)
-    )
-    per_ip = session.scalar(
-        select(func.count(LoginFailure.id)).where(LoginFailure.ip == ip, LoginFailure.created_at >= since)
-    )
-    if (per_account or 0) >= MAX_FAILURES_PER_ACCOUNT or (per_ip or 0) >= MAX_FAILURES_PER_IP:
-        raise LoginThrottled()
 
 
 def safe_redirect_target(target: str | None) -> str:

@@ -133,8 +133,9 @@ def serve_app() -> None:
         favicon="💬",
         fastapi_docs=True,  # OpenAPI at /docs and /openapi.json (DESIGN.md)
         reconnect_timeout=15,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Proxy headers are ours to judge (s7.client_address, FORWARDED_ALLOW_IPS): uvicorn's
+        # own handling would take the left-most X-Forwarded-For, which the client writes.
+        proxy_headers=False,
     )
 
 

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     SELLER_SEED_PASSWORD: str = ""
     TOKEN_MAX_AGE_HOURS: float = Field(12.0, gt=0)
     WEBHOOK_MAX_BODY_BYTES: int = Field(3 * 1024 * 1024 + 65536, gt=0)
+    # Proxies whose X-Forwarded-For is believed (addresses/CIDRs, or `*`); see s7.client_address.
+    FORWARDED_ALLOW_IPS: str = ""
+    # Largest upload (catalog file, attachment), enforced while the body streams in (s7.limits).
+    UPLOAD_MAX_MB: float = Field(20.0, gt=0)
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -107,6 +111,19 @@ class Settings(BaseSettings):
     def _business_hours(cls, value: str) -> str:
         parse_business_hours(value)
         return value
+
+    @field_validator("FORWARDED_ALLOW_IPS")
+    @classmethod
+    def _forwarded_allow_ips(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (v.strip() for v in value.split(",")):
+            if item and item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an address, a CIDR or *") from None
+        return value.strip()
 
     @field_validator("TIMEZONE")
     @classmethod
@@ -167,6 +184,10 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return self.PUBLIC_BASE_URL or f"http://localhost:{self.PORT}"
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.UPLOAD_MAX_MB * 1024 * 1024)
 
     @property
     def panel_origins(self) -> list[str]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
+from s7.domain import logins
 from s7.domain.chats import followups, notify
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ JOBS: dict[str, JobBody] = {
     "hot_lost_sweep": followups.sweep_unclaimed_hot_leads,
     "after_hours_followup": followups.send_after_hours_followups,
     "outbox_retries": _wake_outbox,
+    "login_throttle_prune": logins.prune_login_throttle,
 }
 
 _scheduler: AsyncIOScheduler | None = None

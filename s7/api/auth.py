@@ -24,19 +24,28 @@ class TokenOut(BaseModel):
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address s7.client_address resolved (the socket peer unless a trusted proxy says)."""
+    return request.client.host if request.client and request.client.host else "unknown"
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
+def throttled_error(exc: LoginThrottled) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"Demasiados intentos fallidos. Probá de nuevo en {exc.minutes} minutos.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 @router.post("/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request) -> TokenOut:
     try:
-        user = authenticate(body.email, body.password, client_ip(request))
-    except LoginThrottled:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="Demasiados intentos fallidos. Probá de nuevo en 15 minutos.",
-            headers={"Retry-After": "900"},
-        ) from None
+        user = authenticate(body.email, body.password, client_ip(request), user_agent(request))
+    except LoginThrottled as exc:
+        raise throttled_error(exc) from None
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Email o contraseña incorrectos")
     return TokenOut(

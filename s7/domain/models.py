@@ -382,11 +382,43 @@ class JobClaim(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins, counted per account and per IP to throttle brute force across replicas."""
+    """Throttling state: recent failed logins per (account, address) and per address, shared by
+    every replica (see s7.domain.logins); pruned once out of the window."""
 
     __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_ip_created_at", "ip", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+LOGIN_OUTCOMES = ("ok", "wrong_password", "unknown_email", "inactive")
+
+
+class LoginEvent(Base):
+    """The sign-in audit the admin reads: every success and failure, with address and browser.
+    Kept apart from `login_failures` (throttling state, pruned once out of its window)."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (CheckConstraint(_in("outcome", LOGIN_OUTCOMES), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # as typed (normalised), also for unknown accounts
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class RevokedSession(Base):
+    """A session (token id) ended by its own logout before it expired; pruned once it would have
+    expired anyway. Ending *every* session of a user bumps `User.session_version` instead."""
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

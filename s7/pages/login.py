@@ -12,7 +12,7 @@ from nicegui import ui
 from starlette.concurrency import run_in_threadpool
 
 from s7 import realtime
-from s7.api.auth import client_ip
+from s7.api.auth import client_ip, user_agent
 from s7.auth import (
     SESSION_COOKIE,
     LoginThrottled,
@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 _ERRORS = {
     "credentials": "Email o contraseña incorrectos.",
-    "throttled": "Demasiados intentos fallidos. Probá de nuevo en 15 minutos.",
+    "throttled": "Demasiados intentos fallidos desde esta conexión. Probá de nuevo en {wait} minutos.",
 }
 
 
@@ -40,9 +40,9 @@ async def login_form(
 ) -> RedirectResponse:
     target = safe_redirect_target(redirect_to)
     try:
-        user = await run_in_threadpool(authenticate, email, password, client_ip(request))
-    except LoginThrottled:
-        return _back_to_login("throttled", target)
+        user = await run_in_threadpool(authenticate, email, password, client_ip(request), user_agent(request))
+    except LoginThrottled as exc:
+        return _back_to_login("throttled", target, wait=exc.minutes)
     if user is None:
         return _back_to_login("credentials", target)
     response = RedirectResponse(target, status_code=303)
@@ -59,10 +59,11 @@ async def login_form(
     return response
 
 
-def _back_to_login(error: str, target: str) -> RedirectResponse:
+def _back_to_login(error: str, target: str, *, wait: int = 0) -> RedirectResponse:
     from urllib.parse import urlencode
 
-    return RedirectResponse("/login?" + urlencode({"error": error, "redirect_to": target}), status_code=303)
+    query = {"error": error, "redirect_to": target} | ({"wait": str(wait)} if wait else {})
+    return RedirectResponse("/login?" + urlencode(query), status_code=303)
 
 
 @router.api_route("/auth/logout", methods=["GET", "POST"])
@@ -78,7 +79,9 @@ def end_sessions(user_id: int) -> None:
 
 
 @ui.page("/login", title="Ingresar · Sector 7")
-def login_page(request: Request, redirect_to: str = "/", error: str = "", ended: str = "") -> RedirectResponse | None:
+def login_page(
+    request: Request, redirect_to: str = "/", error: str = "", ended: str = "", wait: int = 15
+) -> RedirectResponse | None:
     target = safe_redirect_target(redirect_to)
     if request_user(request) is None:
         # The gate leaves /login open; a valid cookie still means "already in".
@@ -92,7 +95,9 @@ def login_page(request: Request, redirect_to: str = "/", error: str = "", ended:
         ui.label("Ventas por WhatsApp, en equipo").classes("text-slate-500 -mt-3")
         with ui.card().classes("w-full"):
             if error in _ERRORS:
-                ui.label(_ERRORS[error]).classes("text-red-700 text-sm").mark("login-error")
+                ui.label(_ERRORS[error].format(wait=min(max(wait, 1), 60))).classes("text-red-700 text-sm").mark(
+                    "login-error"
+                )
             if ended:
                 ui.label("Tu sesión terminó. Ingresá de nuevo.").classes("text-amber-700 text-sm")
             with ui.element("form").props('method="post" action="/auth/login"').classes("w-full column gap-2"):

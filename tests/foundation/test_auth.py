@@ -4,7 +4,6 @@ import httpx
 import pytest
 
 from s7.auth import (
-    MAX_FAILURES_PER_ACCOUNT,
     hash_password,
     issue_token,
     safe_redirect_target,
@@ -12,6 +11,7 @@ from s7.auth import (
     verify_password,
 )
 from s7.db import session_scope
+from s7.domain.logins import PAIR_LIMIT
 from s7.domain.models import User
 
 
@@ -68,7 +68,7 @@ async def test_api_login_success_failure_and_throttle(pg_db, user) -> None:
 
     bad = await client.post("/api/auth/login", json={"email": "ana@tienda.com", "password": "nope"})
     assert bad.status_code == 401
-    for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
+    for _ in range(PAIR_LIMIT - 1):
         await client.post("/api/auth/login", json={"email": "ana@tienda.com", "password": "nope"})
     throttled = await client.post("/api/auth/login", json={"email": "ana@tienda.com", "password": "clave-segura-1"})
     assert throttled.status_code == 429
