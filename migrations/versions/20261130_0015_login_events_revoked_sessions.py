@@ -1,14 +1,14 @@
 """login audit and revoked sessions
 
 Revision ID: 0015
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 02:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0015'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

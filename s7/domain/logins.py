@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from s7.db import is_postgres, lock_key
-from s7.domain.models import LoginEvent, LoginFailure, User
+from s7.domain.models import LoginEvent, LoginFailure, LoginOutcome, User
 
 WINDOW = timedelta(minutes=15)
 PAIR_LIMIT = 5
@@ -42,10 +42,10 @@ ADDRESS_MAX = 64
 USER_AGENT_MAX = 300
 
 OUTCOME_LABELS = {
-    "ok": "Ingresó",
-    "wrong_password": "Contraseña incorrecta",
-    "unknown_email": "Email desconocido",
-    "inactive": "Usuario desactivado",
+    LoginOutcome.OK: "Ingresó",
+    LoginOutcome.WRONG_PASSWORD: "Contraseña incorrecta",
+    LoginOutcome.UNKNOWN_EMAIL: "Email desconocido",
+    LoginOutcome.INACTIVE: "Usuario desactivado",
 }
 
 
@@ -97,17 +97,17 @@ def attempt_succeeded(session: Session, email: str, address: str, user_agent: st
     session.execute(
         delete(LoginFailure).where(LoginFailure.email == email[:EMAIL_MAX], LoginFailure.ip == address[:ADDRESS_MAX])
     )
-    _audit(session, email, address, user_agent, "ok", user.id)
+    _audit(session, email, address, user_agent, LoginOutcome.OK, user.id)
 
 
 def attempt_failed(session: Session, email: str, address: str, user_agent: str, user: User | None) -> None:
     """The provisional failure row stays; the audit says why it failed."""
     if user is None:
-        outcome = "unknown_email"
+        outcome = LoginOutcome.UNKNOWN_EMAIL
     elif not user.active:
-        outcome = "inactive"
+        outcome = LoginOutcome.INACTIVE
     else:
-        outcome = "wrong_password"
+        outcome = LoginOutcome.WRONG_PASSWORD
     _audit(session, email, address, user_agent, outcome, user.id if user else None)
 
 

@@ -394,7 +394,14 @@ class LoginFailure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
 
 
-LOGIN_OUTCOMES = ("ok", "wrong_password", "unknown_email", "inactive")
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
+    UNKNOWN_EMAIL = "unknown_email"
+    INACTIVE = "inactive"
+
+
+LOGIN_OUTCOMES = tuple(LoginOutcome)
 
 
 class LoginEvent(Base):
