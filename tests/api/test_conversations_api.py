@@ -11,7 +11,7 @@ from nicegui import core
 from sqlalchemy import func, select
 
 from s7.api.deps import api_admin, api_user
-from s7.auth import MAX_FAILURES_PER_IP, issue_token
+from s7.auth import issue_token
 from s7.db import session_scope
 from s7.domain.chats import conversations, messages
 from s7.domain.models import Message, OutboxItem, Product, User
@@ -114,29 +114,20 @@ async def test_every_api_route_needs_a_token_and_admin_routes_refuse_sellers(pg_
     assert checked >= 14
 
 
-async def test_login_is_throttled_per_account_and_per_ip(pg_db, user) -> None:
+async def test_login_is_throttled_per_address_across_accounts(pg_db, user) -> None:
+    """One address trying many accounts hits its hard limit (counts failures only); see
+    tests/security/test_login_throttle.py for the per-(account, address) limit."""
+    from s7.clock import now
+    from s7.domain import logins
+
     _team()
+    for i in range(logins.ADDRESS_LIMIT):  # recorded as the login path records them, without argon2 each
+        with session_scope() as session:
+            logins.begin_attempt(session, f"nadie{i}@x.com", "127.0.0.1", now())
     client: httpx.AsyncClient = user.http_client
-    for i in range(MAX_FAILURES_PER_IP):  # one address trying many accounts
-        wrong = await client.post("/api/auth/login", json={"email": f"nadie{i}@x.com", "password": "x"})
-        assert wrong.status_code == 401
     blocked = await client.post("/api/auth/login", json={"email": "ana@tienda.com", "password": "clave-segura-1"})
-    assert blocked.status_code == 429 and blocked.headers["Retry-After"] == "900"
+    assert blocked.status_code == 429 and 800 < int(blocked.headers["Retry-After"]) <= 900
     assert "15 minutos" in blocked.json()["detail"]
-
-
-async def test_login_is_throttled_per_account_from_any_address(pg_db) -> None:
-    from s7.auth import MAX_FAILURES_PER_ACCOUNT, LoginThrottled, authenticate
-
-    _team()
-    for i in range(MAX_FAILURES_PER_ACCOUNT):
-        assert authenticate("ana@tienda.com", "mal", f"10.0.0.{i}") is None
-    try:
-        authenticate("ana@tienda.com", "clave-segura-1", "10.9.9.9")
-    except LoginThrottled:
-        pass
-    else:
-        raise AssertionError("the account was not throttled from a new address")
 
 
 # ---- conversations -------------------------------------------------------------------------------
