@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "s7.api.conversations",
     "s7.api.catalog",
     "s7.api.users",
+    "s7.api.media",
 )
 PAGE_MODULES = (
     "s7.pages.login",
@@ -36,7 +37,7 @@ PAGE_MODULES = (
     "s7.pages.dashboard",
     "s7.pages.simulator",
 )
-SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.jobs")
+SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.whatsapp.media", "s7.jobs")
 
 
 def configure() -> None:

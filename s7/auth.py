@@ -158,7 +158,7 @@ OPEN_PATHS = {
 
 
 def _is_open(path: str) -> bool:
-    if path in OPEN_PATHS or path.startswith("/api/"):  # the API answers 401 itself (JSON)
+    if path in OPEN_PATHS or path.startswith(("/api/", "/media/")):  # these answer 401 themselves
         return True
     # NiceGUI's versioned static assets (JS/CSS libraries, fonts) carry no data.
     return path.startswith("/_nicegui/") and not path.startswith("/_nicegui/client/")

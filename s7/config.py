@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     FORWARDED_ALLOW_IPS: str = ""
     # Largest upload (catalog file, attachment), enforced while the body streams in (s7.limits).
     UPLOAD_MAX_MB: float = Field(20.0, gt=0)
+    # Media (photos, audio, documents): in the database unless MEDIA_DIR names a mounted volume;
+    # MEDIA_MAX_MB caps the total, oldest evicted first. The WABA id lets us sync templates.
+    MEDIA_DIR: str = ""
+    MEDIA_MAX_MB: float = Field(2048.0, gt=0)
+    WHATSAPP_BUSINESS_ACCOUNT_ID: str = ""
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -201,6 +206,11 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.TIMEZONE)
+
+    @property
+    def graph_root_url(self) -> str:
+        """`{base}/{version}`: media ids, templates and the number's endpoints hang from it."""
+        return f"{self.META_GRAPH_BASE_URL}/{self.META_GRAPH_VERSION}"
 
     @property
     def graph_messages_url(self) -> str:

@@ -23,7 +23,7 @@ from s7.db import get_engine, reset_engine
 
 log = logging.getLogger(__name__)
 
-SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox")
+SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.whatsapp.media")
 
 
 def run() -> None:

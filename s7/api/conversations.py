@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
+from s7.domain import media
 from s7.domain.chats import audit, conversations, messages
 from s7.domain.models import LEADS, MODES, Message, Note, User
 from s7.domain.reads import conversation_list
@@ -103,6 +104,7 @@ class MessageOut(BaseModel):
     media: dict[str, Any] | None
     edited: bool
     revoked: bool
+    media_url: str | None = Field(None, description="`/media/{id}`: the file, for a session or a token")
 
 
 class MessagePage(BaseModel):
@@ -167,6 +169,8 @@ def _conversation_out(listed: conversation_list.ListedConversation) -> Conversat
 
 def _message_out(m: Message) -> MessageOut:
     out = MessageOut.model_validate(m)
+    if m.type in media.MEDIA_KINDS:
+        out.media_url = f"/media/{m.id}"
     return out.model_copy(update={"text": None}) if m.revoked else out  # deleted for everyone
 
 

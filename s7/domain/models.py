@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 from s7.clock import as_utc, now
 
@@ -429,3 +430,60 @@ class RevokedSession(Base):
     session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+MEDIA_STATES = ("pending", "ready", "failed", "gone", "evicted")
+
+
+class MediaFile(Base):
+    """The bytes of a photo, audio, video, sticker or document of one message, in or out.
+
+    Also the durable queue of inbound fetches: `pending` rows are claimed (SKIP LOCKED) and
+    fetched from the Graph API off the chat's ordered path. `content` holds the bytes unless
+    MEDIA_DIR is set (then `path` names the file there); evicted or expired files keep the row.
+    """
+
+    __tablename__ = "media_files"
+    __table_args__ = (
+        CheckConstraint(_in("state", MEDIA_STATES), name="state"),
+        Index("ix_media_files_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    wa_media_id: Mapped[str | None] = mapped_column(String(255))  # Meta's id (inbound, or once uploaded)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    path: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+TEMPLATE_USES = ("hot_lost", "after_hours")
+
+
+class MessageTemplate(Base):
+    """An approved WhatsApp message template of the WABA, as last synced from Meta."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (
+        UniqueConstraint("name", "language", name="uq_message_templates_name_language"),
+        CheckConstraint("use_for IS NULL OR " + _in("use_for", TEMPLATE_USES), name="use_for"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))  # APPROVED, PAUSED, REJECTED, PENDING, DISABLED
+    category: Mapped[str | None] = mapped_column(String(32))
+    components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # The job that sends this template when the 24-hour window is closed (chosen by an admin).
+    use_for: Mapped[str | None] = mapped_column(String(16))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,5 +1,6 @@
 """httpx client for the Graph API `/{phone_number_id}/messages`: text, reply buttons, list,
-mark-as-read, typing indicator. Builds the wire body from an outbox row and classifies errors
+media (uploaded first, see `s7.whatsapp.media`), templates, product cards, mark-as-read, typing
+indicator. Builds the wire body from an outbox row and classifies errors
 into "retry later" and "give up with Meta's reason" (reference §6-§7).
 """
 
@@ -20,6 +21,12 @@ THROTTLE_CODES = frozenset({4, 17, 130429})  # the whole number/app is over its 
 PAIR_LIMIT_CODE = 131056  # this one customer got too many messages: slow only this chat
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
+# Outbox kinds that are messages to the customer (the rest are read receipts / typing).
+MESSAGE_KINDS = ("text", "buttons", "list", "template", "card", *MEDIA_KINDS)
+# Meta could not use the media of a send (131053 "Media upload error", 131052 download error):
+# a product card then goes out as the same text and buttons without its photo.
+MEDIA_ERROR_CODES = frozenset({131052, 131053})
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,29 @@ def build_request(kind: str, payload: dict[str, Any], *, callback_data: str | No
                 "action": {"button": payload.get("button") or "Ver opciones", "sections": [{"rows": rows}]},
             },
         )
+    elif kind == "card":
+        buttons = [{"type": "reply", "reply": {"id": o["id"], "title": o["title"]}} for o in options]
+        body.update(
+            type="interactive",
+            interactive={
+                "type": "button",
+                "header": {"type": "image", "image": {"link": payload["image_url"]}},
+                "body": {"text": payload["text"]},
+                "action": {"buttons": buttons},
+            },
+        )
+    elif kind in MEDIA_KINDS:
+        media: dict[str, Any] = {"id": payload["media_id"]}
+        if payload.get("caption") and kind in ("image", "video", "document"):
+            media["caption"] = payload["caption"]
+        if payload.get("filename") and kind == "document":
+            media["filename"] = payload["filename"]
+        body.update({"type": kind, kind: media})
+    elif kind == "template":
+        template: dict[str, Any] = {"name": payload["name"], "language": {"code": payload["language"]}}
+        if payload.get("components"):
+            template["components"] = payload["components"]
+        body.update(type="template", template=template)
     else:
         raise ValueError(f"unknown outbox kind {kind!r}")
     return body
@@ -121,13 +151,29 @@ class GraphClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         client: httpx.AsyncClient | None = None,
     ) -> None:
+        from s7.whatsapp.media import GraphMedia  # local: media imports this module
+
         self.messages_url = messages_url
         self._headers = {"Authorization": f"Bearer {token}"}
         self._client = client or httpx.AsyncClient(
             timeout=timeout, limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
         )
+        root, phone_number_id, _ = messages_url.rsplit("/", 2)
+        self.media = GraphMedia(root, phone_number_id, token, client=self._client)
 
     async def send(self, kind: str, payload: dict[str, Any], *, callback_data: str | None = None) -> SendResult:
+        from s7.whatsapp.media import with_uploaded_media
+
+        payload = await with_uploaded_media(self.media, kind, payload)
+        try:
+            return await self._post(kind, payload, callback_data)
+        except SendError as exc:
+            if kind != "card" or exc.code not in MEDIA_ERROR_CODES:
+                raise
+            # Meta could not fetch the product photo: the same card as text, in the same turn.
+            return await self._post("buttons", payload, callback_data)
+
+    async def _post(self, kind: str, payload: dict[str, Any], callback_data: str | None) -> SendResult:
         body = build_request(kind, payload, callback_data=callback_data)
         try:
             response = await self._client.post(self.messages_url, json=body, headers=self._headers)

@@ -31,7 +31,7 @@ from s7.config import get_settings
 from s7.db import is_postgres, session_scope, skip_locked
 from s7.domain.chats import messages
 from s7.domain.models import OutboxItem
-from s7.whatsapp.graph import GraphClient, SendError, SendResult, Transport
+from s7.whatsapp.graph import MESSAGE_KINDS, GraphClient, SendError, SendResult, Transport
 from s7.whatsapp.wakeup import BackgroundLoop
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ BATCH = 32
 CONCURRENCY = 16
 POLL_SECONDS = 1.0
 THROTTLE_PAUSE = 2.0  # seconds every send waits after Meta says the number is over its rate
-MESSAGE_KINDS = ("text", "buttons", "list")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from s7.domain.chats import conversations, messages
 from s7.domain.models import Contact, Conversation, Message, OutboxItem, WebhookEvent
 from s7.whatsapp import updates as up
 from s7.whatsapp import webhook
+from s7.whatsapp.graph import MESSAGE_KINDS
 from s7.whatsapp.wakeup import BackgroundLoop
 from s7.whatsapp.webhook import WEBHOOK_CHANNEL, on_event_stored
 
@@ -382,7 +383,7 @@ def _send_in_flight(session: Session, conversation: Conversation) -> bool:
             .where(
                 OutboxItem.conversation_id == conversation.id,
                 OutboxItem.state == "sending",
-                OutboxItem.kind.in_(("text", "buttons", "list")),
+                OutboxItem.kind.in_(MESSAGE_KINDS),
             )
             .limit(1)
         )

@@ -34,6 +34,9 @@ class SandboxTransport:
         self._keep = keep
 
     async def send(self, kind: str, payload: dict[str, Any], *, callback_data: str | None = None) -> SendResult:
+        from s7.whatsapp.media import sandbox_media, with_uploaded_media  # local: media imports graph
+
+        payload = await with_uploaded_media(sandbox_media, kind, payload)  # the same upload step
         body = build_request(kind, payload, callback_data=callback_data)  # same validation as Graph
         self.sent.append(body)
         del self.sent[: -self._keep]
@@ -75,8 +78,10 @@ def customer_message_payload(
     name: str | None = None,
     wamid: str | None = None,
     context_wamid: str | None = None,
+    media: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """(webhook body, wamid) for a customer's text, reply-button tap (id, title) or list pick."""
+    """(webhook body, wamid) for a customer's text, reply-button tap (id, title), list pick, or
+    media: (`image`|`audio`|`document`|`sticker`|`video`, Meta's object: id, mime_type, …)."""
     wamid = wamid or new_wamid()
     message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(int(now().timestamp()))}
     if button is not None:
@@ -89,6 +94,8 @@ def customer_message_payload(
             type="interactive",
             interactive={"type": "list_reply", "list_reply": {"id": list_row[0], "title": list_row[1]}},
         )
+    elif media is not None:
+        message.update({"type": media[0], media[0]: media[1]})
     else:
         message.update(type="text", text={"body": text or ""})
     if context_wamid:
@@ -143,6 +150,40 @@ def inject_customer_message(
 ) -> str:
     """Be the customer: the message goes through store → processor → bot like Meta's. Returns its wamid."""
     payload, wamid = customer_message_payload(wa_id, text=text, button=button, list_row=list_row, name=name)
+    deliver(payload)
+    return wamid
+
+
+def inject_customer_media(
+    wa_id: str,
+    data: bytes,
+    mime_type: str,
+    *,
+    caption: str | None = None,
+    filename: str | None = None,
+    name: str | None = None,
+) -> str:
+    """The customer sends a photo (or audio, or a document): the bytes go to the sandbox's stand-in
+    for Meta's media store and the webhook carries only their id, so the panel fetches them
+    through the same queue as with Meta. Returns the wamid."""
+    import hashlib
+
+    from s7.domain.media import kind_for_mime
+    from s7.whatsapp.media import sandbox_media
+
+    kind = kind_for_mime(mime_type)
+    if mime_type == "image/webp":
+        kind = "sticker"
+    media: dict[str, Any] = {
+        "id": sandbox_media.put(data, mime_type),
+        "mime_type": mime_type,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if caption and kind in ("image", "video", "document"):
+        media["caption"] = caption
+    if filename and kind == "document":
+        media["filename"] = filename
+    payload, wamid = customer_message_payload(wa_id, name=name, media=(kind, media))
     deliver(payload)
     return wamid
 

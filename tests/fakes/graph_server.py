@@ -11,10 +11,21 @@ Unscripted requests answer like Meta: `{"messages": [{"id": "wamid.fake..."}]}` 
 As a process (the container test points a real image at it):
     python -m tests.fakes.graph_server --token T --phone-number-id ID [--host H --port P]
 prints its base URL on the first line; `GET /_requests` returns what it recorded, as JSON.
+
+Media and templates, as Meta serves them:
+    media_id = graph.add_media(b"...", "image/jpeg")   # a customer's photo on Meta's side
+    GET /{version}/{media-id}                → {"url", "mime_type", "sha256", "file_size", "id"}
+    GET /_lookaside/whatsapp_business/attachments/?mid=… (with the token) → the bytes
+    graph.expire_media(media_id)             → the first step answers Graph error 100
+    POST /{version}/{phone-number-id}/media  (multipart) → {"id"}; kept in `graph.uploads`
+    graph.templates = [...]; GET /{version}/{waba-id}/message_templates → pages of `data`
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import hashlib
 import itertools
 import json
 import threading
@@ -23,6 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,15 @@ class Recorded:
     headers: dict[str, str]
     json: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    method: str = "POST"
+
+
+@dataclass(frozen=True)
+class Upload:
+    mime_type: str
+    filename: str | None
+    data: bytes
+    media_id: str
 
 
 class FakeGraph:
@@ -114,6 +135,12 @@ class FakeGraph:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._release = threading.Event()
+        self.waba_id = "102290129340398"
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.expired: set[str] = set()
+        self.uploads: list[Upload] = []
+        self.templates: list[dict[str, Any]] = []
+        self.template_page_size = 2
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -148,6 +175,22 @@ class FakeGraph:
         with self._lock:
             self._per_recipient.setdefault(to, deque()).extend(replies)
 
+    def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> str:
+        """A file a customer sent, as Meta holds it; returns its media id."""
+        media_id = media_id or f"{next(self._ids) + 900000000000000}"
+        with self._lock:
+            self.media[media_id] = (data, mime_type)
+        return media_id
+
+    def expire_media(self, media_id: str) -> None:
+        """Meta no longer keeps this file (after ~30 days)."""
+        with self._lock:
+            self.expired.add(media_id)
+
+    def gets(self, prefix: str = "") -> list[str]:
+        """Paths of GET requests (media metadata, downloads, template pages), in order."""
+        return [r.path for r in self.requests if r.method == "GET" and r.path.startswith(prefix)]
+
     def sends(self) -> list[dict[str, Any]]:
         """The bodies of message sends (not read receipts), in arrival order."""
         return [r.json for r in self.requests if r.json.get("type")]
@@ -178,22 +221,124 @@ class FakeGraph:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
 
+            def _answer(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", content_type)
+                    self.send_header("content-length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass
+
+            def _json(self, status: int, body: dict[str, Any]) -> None:
+                self._answer(status, json.dumps(body).encode())
+
             def do_GET(self) -> None:
-                if self.path != "/_requests":
-                    self.send_error(404)
+                if self.path == "/_requests":  # what it recorded, for tests against real processes
+                    with fake._lock:
+                        recorded = [{"path": r.path, "json": r.json} for r in fake.requests]
+                    self._answer(200, json.dumps(recorded).encode())
                     return
                 with fake._lock:
-                    recorded = [{"path": r.path, "json": r.json} for r in fake.requests]
-                payload = json.dumps(recorded).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                    fake.requests.append(Recorded(self.path, dict(self.headers), {}, method="GET"))
+                if self.headers.get("authorization") != f"Bearer {fake.token}":
+                    self._json(401, Reply.meta_error(401, 190, "Invalid OAuth access token").body or {})
+                    return
+                url = urlsplit(self.path)
+                query = parse_qs(url.query)
+                if url.path == "/_lookaside/whatsapp_business/attachments/":
+                    found = fake.media.get((query.get("mid") or [""])[0])
+                    if found is None:
+                        self._answer(404, b"", "text/plain")
+                    else:
+                        self._answer(200, found[0], found[1])
+                    return
+                parts = url.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == fake.version and parts[2] == "message_templates":
+                    self._templates(parts[1], query)
+                    return
+                if len(parts) == 2 and parts[0] == fake.version:
+                    self._media_metadata(parts[1])
+                    return
+                self._json(400, Reply.meta_error(400, 100, f"Unknown path {self.path}").body or {})
+
+            def _media_metadata(self, media_id: str) -> None:
+                found = fake.media.get(media_id)
+                if found is None or media_id in fake.expired:
+                    message = (
+                        f"Unsupported get request. Object with ID '{media_id}' does not exist, cannot be "
+                        "loaded due to missing permissions, or does not support this operation."
+                    )
+                    self._json(400, {"error": {"message": message, "type": "GraphMethodException", "code": 100}})
+                    return
+                data, mime_type = found
+                host, port = fake._server.server_address[:2]
+                url = f"http://{host}:{port}/_lookaside/whatsapp_business/attachments/?mid={media_id}&ext=1&hash=x"
+                self._json(
+                    200,
+                    {
+                        "messaging_product": "whatsapp",
+                        "url": url,
+                        "mime_type": mime_type,
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "file_size": len(data),
+                        "id": media_id,
+                    },
+                )
+
+            def _templates(self, waba_id: str, query: dict[str, list[str]]) -> None:
+                if waba_id != fake.waba_id:
+                    self._json(400, Reply.meta_error(400, 100, f"Unknown WABA {waba_id}").body or {})
+                    return
+                start = int((query.get("after") or ["0"])[0])
+                size = fake.template_page_size
+                page = fake.templates[start : start + size]
+                body: dict[str, Any] = {"data": page, "paging": {"cursors": {"before": str(start)}}}
+                if start + size < len(fake.templates):
+                    body["paging"]["cursors"]["after"] = str(start + size)
+                    body["paging"]["next"] = (
+                        f"{fake.base_url}/{fake.version}/{waba_id}/message_templates?limit={size}&after={start + size}"
+                    )
+                self._json(200, body)
+
+            def _upload(self, raw: bytes) -> None:
+                parser = email.parser.BytesParser(policy=email.policy.HTTP)
+                form = parser.parsebytes(
+                    b"Content-Type: " + (self.headers.get("content-type") or "").encode() + b"\r\n\r\n" + raw
+                )
+                fields: dict[str, Any] = {}
+                file_part = None
+                for part in form.iter_parts():
+                    name = part.get_param("name", header="content-disposition")
+                    if name == "file":
+                        file_part = part
+                    else:
+                        fields[str(name)] = part.get_content().strip() if part.get_content_maintype() == "text" else ""
+                if file_part is None or fields.get("messaging_product") != "whatsapp":
+                    self._json(400, Reply.meta_error(400, 100, "Param file must be a file").body or {})
+                    return
+                media_id = f"{next(fake._ids) + 800000000000000}"
+                upload = Upload(
+                    fields.get("type") or file_part.get_content_type(),
+                    file_part.get_filename(),
+                    file_part.get_payload(decode=True) or b"",
+                    media_id,
+                )
+                with fake._lock:
+                    fake.uploads.append(upload)
+                    fake.requests.append(Recorded(self.path, dict(self.headers), {"upload": media_id}))
+                self._json(200, {"id": media_id})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
+                if self.path == f"/{fake.version}/{fake.phone_number_id}/media":
+                    if self.headers.get("authorization") != f"Bearer {fake.token}":
+                        self._json(401, Reply.meta_error(401, 190, "Invalid OAuth access token").body or {})
+                        return
+                    self._upload(raw)
+                    return
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:

@@ -134,6 +134,10 @@ def record_inbound(
     message = session.scalars(statement.returning(Message)).first()
     if message is None:
         return None
+    if media is not None:
+        from s7.domain import media as media_store  # local: media imports this package's models
+
+        media_store.enqueue_fetch(session, message)  # fetched now, off this chat's ordered path
     realtime.publish_after_commit(session, "message", conversation_id=conversation.id, message_id=message.id)
     return message
 
