@@ -28,6 +28,7 @@ ROUTER_MODULES = (
     "s7.api.catalog",
     "s7.api.users",
     "s7.api.media",
+    "s7.api.outcomes",
 )
 PAGE_MODULES = (
     "s7.pages.login",

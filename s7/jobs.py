@@ -28,7 +28,7 @@ from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
 from s7.domain import logins
-from s7.domain.chats import followups, notify
+from s7.domain.chats import followups, notify, reminders
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ JOBS: dict[str, JobBody] = {
     "after_hours_followup": followups.send_after_hours_followups,
     "outbox_retries": _wake_outbox,
     "login_throttle_prune": logins.prune_login_throttle,
+    "reminders": reminders.fire_due,
 }
 
 _scheduler: AsyncIOScheduler | None = None

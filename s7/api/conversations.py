@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
 from s7.domain import media
-from s7.domain.chats import audit, conversations, messages
+from s7.domain.chats import audit, conversations, messages, outcomes
 from s7.domain.models import LEADS, MODES, Message, Note, User
 from s7.domain.reads import conversation_list
 
@@ -62,6 +62,9 @@ class ConversationOut(BaseModel):
     unread: int
     last_message_at: datetime | None
     window_open: bool
+    outcome: Literal["won", "lost", "none"] | None = Field(
+        None, description="cómo terminó el último episodio, mientras el cliente no volvió a escribir"
+    )
     # more than the contract asks
     assigned_to_name: str | None
     human_source: str | None
@@ -157,6 +160,7 @@ def _conversation_out(listed: conversation_list.ListedConversation) -> Conversat
         unread=listed.unread,
         last_message_at=c.last_message_at,
         window_open=messages.window_open(c),
+        outcome=outcomes.outcome_of(c),  # type: ignore[arg-type]
         assigned_to_name=listed.assignee_name,
         human_source=c.human_source,
         awaiting_human_since=c.awaiting_human_since,

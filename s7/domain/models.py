@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
@@ -142,6 +143,11 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Availability for auto-assignment: the seller's switch, and the last moment a panel tab of
+    # theirs was connected (AVAILABILITY_GRACE_MINUTES after it they count as away).
+    available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    panel_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_auto_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Contact(Base):
@@ -185,6 +191,14 @@ class Conversation(Base):
     bot_state: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    # Episodes (s7.domain.chats.outcomes): an outcome closes one; lead and intent restart then.
+    episode_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(8))
+    last_outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A follow-up reminder fired: the chat sorts as if something happened at this moment.
+    attention_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Auto-assignment (s7.domain.chats.assignment): when the assignee got it, until they open it.
+    auto_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship(back_populates="conversation")
     assignee: Mapped[User | None] = relationship()
@@ -487,3 +501,72 @@ class MessageTemplate(Base):
     # The job that sends this template when the 24-hour window is closed (chosen by an admin).
     use_for: Mapped[str | None] = mapped_column(String(16))
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+OUTCOME_RESULTS = ("won", "lost", "none")
+LEAD_SOURCES = ("bot", "ad", "organic")
+
+
+class Outcome(Base):
+    """How one episode of a chat ended: a sale (amount, SKUs), a loss (reason) or nothing.
+
+    One row per episode: a customer who buys twice has two sales."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        CheckConstraint(_in("result", OUTCOME_RESULTS), name="result"),
+        CheckConstraint(_in("source", LEAD_SOURCES), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    result: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    skus: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    reason: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[str] = mapped_column(String(8), default="organic")
+    was_hot: Mapped[bool] = mapped_column(Boolean, default=False)
+    episode_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class LostReason(Base):
+    """The short list a seller picks from when a sale is lost (admins edit it)."""
+
+    __tablename__ = "lost_reasons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Reminder(Base):
+    """ "Recordame mañana 10:00": at `due_at` the chat goes back to the top of the seller's list."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_fired_at_due_at", "fired_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(200))
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class QuickReply(Base):
+    """A saved answer a seller inserts with `/shortcut`: team-wide (no owner) or personal."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(40), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

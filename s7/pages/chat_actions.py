@@ -84,3 +84,57 @@ def add_note(conversation_id: int, current: CurrentUser, text: str) -> None:
 def seen(conversation_id: int, current: CurrentUser) -> None:
     with session_scope() as session:
         inbox_queries.mark_seen(session, conversation_id, current.id)
+
+
+def close_episode(
+    conversation_id: int,
+    current: CurrentUser,
+    result: str,
+    amount: str | None = None,
+    reason: str | None = None,
+    skus: str = "",
+    note: str | None = None,
+) -> str:
+    """Record how this episode ended; returns the sentence to show."""
+    from s7.domain.chats import outcomes
+
+    try:
+        with session_scope() as session:
+            closed = outcomes.close_episode(
+                session,
+                conversation_id,
+                _user(session, current),
+                result,
+                amount=amount,
+                reason=reason,
+                skus=[s for s in skus.replace(";", ",").split(",")],
+                note=note,
+            )
+    except conversations.HeldByOther as error:
+        raise _held(error) from None
+    except conversations.ConversationError as error:
+        raise ActionRefused(str(error)) from None
+    label = outcomes.RESULTS[result].lower()
+    if closed.corrected:
+        return f"Corregido: el episodio quedó como {label}."
+    return f"Listo: {label}. Si el cliente vuelve a escribir, empieza un episodio nuevo."
+
+
+def remind(conversation_id: int, current: CurrentUser, when: str, note: str | None = None) -> str:
+    from s7.domain.chats import reminders
+    from s7.pages.inbox_format import local_time
+
+    try:
+        with session_scope() as session:
+            due = reminders.parse_when(when)
+            reminders.schedule(session, conversation_id, _user(session, current), due, note)
+    except conversations.ConversationError as error:
+        raise ActionRefused(str(error)) from None
+    return f"Te lo recuerdo {local_time(due)}: el chat va a volver arriba de tu lista."
+
+
+def lost_reasons() -> list[str]:
+    from s7.domain.chats import outcomes
+
+    with session_scope() as session:
+        return outcomes.lost_reasons(session)

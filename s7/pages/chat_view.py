@@ -132,6 +132,12 @@ class ChatView:
                 ui.button("Nota", icon="sticky_note_2", on_click=self._note_dialog).props(
                     "outline dense no-caps color=amber-9"
                 ).mark("add-note")
+                ui.button("Cerrar venta", icon="flag", on_click=self._outcome_dialog).props(
+                    "outline dense no-caps color=teal-8"
+                ).mark("outcome")
+                ui.button(icon="alarm", on_click=self._reminder_dialog).props(
+                    'outline dense round aria-label="Recordatorio"'
+                ).tooltip("Recordatorio").mark("reminder")
             with ui.row().classes("w-full items-center gap-3 text-xs"):
                 with ui.row().classes("items-center gap-1 no-wrap"):
                     ui.icon("timer", size="16px").classes("text-slate-500")
@@ -266,6 +272,89 @@ class ChatView:
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")
                 ui.button("Guardar nota", on_click=save).props("unelevated no-caps color=amber-9").mark("save-note")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    async def _outcome_dialog(self) -> None:
+        reasons = await io(chat_actions.lost_reasons)
+        with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
+            ui.label("¿Cómo terminó?").classes("font-semibold")
+            ui.label("Cierra este episodio: el lead y la intención empiezan de cero.").classes("text-xs text-slate-500")
+            result = (
+                ui.toggle({"won": "Vendido", "lost": "Perdido", "none": "Sin resultado"}, value="won")
+                .props("no-caps unelevated toggle-color=teal-8")
+                .mark("outcome-result")
+            )
+            with ui.column().classes("w-full gap-1") as won_box:
+                amount = (
+                    ui.input("Monto", placeholder="Ej.: 189999")
+                    .props('outlined dense inputmode=decimal prefix="$"')
+                    .classes("w-full")
+                    .mark("outcome-amount")
+                )
+                skus = (
+                    ui.input("SKU (opcional, separados por coma)")
+                    .props("outlined dense")
+                    .classes("w-full")
+                    .mark("outcome-skus")
+                )
+            reason = ui.select(reasons, label="Motivo").props("outlined dense").classes("w-full").mark("outcome-reason")
+            note = ui.input("Nota (opcional)").props("outlined dense maxlength=1000").classes("w-full")
+            won_box.bind_visibility_from(result, "value", value="won")
+            reason.bind_visibility_from(result, "value", value="lost")
+
+            async def save() -> None:
+                try:
+                    done = await io(
+                        chat_actions.close_episode,
+                        self.id,
+                        self.user,
+                        result.value,
+                        amount.value if result.value == "won" else None,
+                        reason.value if result.value == "lost" else None,
+                        skus.value or "" if result.value == "won" else "",
+                        note.value,
+                    )
+                except chat_actions.ActionRefused as refused:
+                    ui.notify(str(refused), type="warning")
+                    return
+                ui.notify(done, type="positive")
+                dialog.close()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")
+                ui.button("Guardar", on_click=save).props("unelevated no-caps color=teal-8").mark("save-outcome")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    def _reminder_dialog(self) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
+            ui.label("Recordatorio").classes("font-semibold")
+            ui.label("A esa hora el chat vuelve arriba de tu lista y te avisamos.").classes("text-xs text-slate-500")
+            when = (
+                ui.input("¿Cuándo?", placeholder="mañana 10:00 · en 2 horas · viernes 9")
+                .props("outlined dense autofocus")
+                .classes("w-full")
+                .mark("reminder-when")
+            )
+            with ui.row().classes("gap-1"):
+                for choice in ("en 1 hora", "hoy 18:00", "mañana 10:00"):
+                    ui.chip(choice, on_click=lambda c=choice: when.set_value(c)).props("clickable outline dense")
+            note = ui.input("Nota (opcional)").props("outlined dense maxlength=200").classes("w-full")
+
+            async def save() -> None:
+                try:
+                    done = await io(chat_actions.remind, self.id, self.user, when.value or "", note.value)
+                except chat_actions.ActionRefused as refused:
+                    ui.notify(str(refused), type="warning")
+                    return
+                ui.notify(done, type="positive")
+                dialog.close()
+
+            when.on("keydown.enter", save)
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")
+                ui.button("Guardar", on_click=save).props("unelevated no-caps color=primary").mark("save-reminder")
         dialog.on("hide", dialog.delete)
         dialog.open()
 

@@ -3,6 +3,7 @@ per seller, with charts (ECharts). Admins only."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,9 @@ from s7 import realtime
 from s7.auth import CurrentUser
 from s7.db import session_scope
 from s7.domain import users
+from s7.domain.chats.outcomes import SOURCES
 from s7.domain.reads import stats as stats_domain
+from s7.domain.reads.sales import Conversion
 from s7.domain.reads.stats import DashboardStats, Period
 from s7.pages.layout import frame, io, live
 from s7.pages.words import count
@@ -204,6 +207,7 @@ class Dashboard:
                 "mediana de " + count(len(data.response_seconds), "respuesta", "respuestas"),
                 "kpi-response",
             )
+        _sales(data)
         with ui.row().classes("w-full gap-4 items-stretch"):
             with ui.card().classes("grow basis-96"):
                 ui.label("Por hora" if data.period == "today" else "Por día").classes("font-semibold")
@@ -265,6 +269,74 @@ def _seller_table(data: DashboardStats) -> None:
     ).mark("seller-table")
 
 
+def money(amount: Decimal) -> str:
+    """$ 1.234.567 (whole pesos, Argentine thousands separator)."""
+    return "$ " + f"{amount:,.0f}".replace(",", ".")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value)}%"
+
+
+def _sales(data: DashboardStats) -> None:
+    sales = data.sales
+    with ui.card().classes("w-full gap-3").mark("sales"):
+        ui.label("Ventas").classes("font-semibold")
+        with ui.row().classes("w-full gap-3"):
+            _kpi("Ventas", str(sales.sales), money(sales.revenue), "kpi-sales")
+            _kpi("Facturación", money(sales.revenue), count(sales.sales, "venta", "ventas"), "kpi-revenue")
+            _kpi(
+                "Conversión de leads calientes",
+                _rate(sales.conversion),
+                f"{sales.hot_won} de {count(sales.hot_closed, 'cerrado', 'cerrados')}",
+                "kpi-conversion",
+            )
+            _kpi(
+                "Tiempo a la venta",
+                format_duration(sales.median_seconds_to_sale),
+                "mediana desde que el lead se puso caliente",
+                "kpi-time-to-sale",
+            )
+        columns = [
+            {"name": "label", "label": "", "field": "label", "align": "left"},
+            {"name": "conversion", "label": "Conversión", "field": "conversion"},
+            {"name": "won", "label": "Ganados / cerrados", "field": "won"},
+            {"name": "revenue", "label": "Facturación", "field": "revenue"},
+        ]
+
+        def rows(items: list[Conversion]) -> list[dict[str, object]]:
+            return [
+                {
+                    "id": c.key or "-",
+                    "label": SOURCES.get(c.key, c.label),
+                    "conversion": _rate(c.rate),
+                    "won": f"{c.hot_won} / {c.hot_closed}",
+                    "revenue": money(c.revenue),
+                }
+                for c in items
+            ]
+
+        with ui.row().classes("w-full gap-4 items-start"):
+            for title, items, marker in (
+                ("Por vendedor", sales.sellers, "sales-sellers"),
+                ("Por origen", sales.sources, "sales-sources"),
+            ):
+                with ui.column().classes("grow basis-72 gap-1 min-w-0"):
+                    ui.label(title).classes("text-sm text-slate-600")
+                    labelled = [dict(columns[0], label="Vendedor" if marker == "sales-sellers" else "Origen")]
+                    ui.table(columns=labelled + columns[1:], rows=rows(items), row_key="id").props(
+                        f'flat dense data-testid="{marker}"'
+                    ).classes("w-full").mark(marker)
+            with ui.column().classes("grow basis-56 gap-1 min-w-0").mark("reasons-lost"):
+                ui.label("Por qué se perdieron").classes("text-sm text-slate-600")
+                if not sales.reasons:
+                    ui.label("Ninguna venta perdida en el período.").classes("text-sm text-slate-500")
+                for reason, times in sales.reasons:
+                    with ui.row().classes("w-full justify-between no-wrap"):
+                        ui.label(reason).classes("truncate")
+                        ui.label(str(times)).classes("font-semibold")
+
+
 _DEFINITIONS = (
     "Conversaciones: chats en los que el cliente escribió en el período (nuevas: primer contacto en el período).",
     "Leads calientes: chats que pasaron a HOT en el período. Un HOT_LOST recuperado por un vendedor "
@@ -275,6 +347,11 @@ _DEFINITIONS = (
     "Respuesta humana: desde el mensaje del cliente que necesitaba a una persona (o desde que el bot pidió "
     "un vendedor) hasta la primera respuesta de un vendedor o de la app de WhatsApp Business. Mediana de las "
     "respuestas del período.",
+    "Ventas y facturación: los «vendido» que los vendedores registraron en el período y la suma de sus montos.",
+    "Conversión de leads calientes: de los episodios con lead caliente cerrados en el período (vendido, perdido "
+    "o sin resultado), cuántos terminaron en venta; por vendedor (quien registró el resultado) y por origen "
+    "(Bot: lo encontró el bot; Anuncio: el cliente vino de un anuncio; Orgánico: ninguno de los dos).",
+    "Tiempo a la venta: desde que el lead se puso caliente (o desde que empezó el episodio) hasta la venta; mediana.",
 )
 
 

@@ -64,3 +64,11 @@ def window_text(closes_at: datetime | None) -> str:
     minutes = int(left.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"Ventana: {hours} h {minutes:02d} min" if hours else f"Ventana: {minutes} min"
+
+
+def local_time(at: datetime) -> str:
+    """A moment ahead, as a seller says it: 'hoy 18:30', 'mañana 10:00', '27/11 09:00'."""
+    when, today = local(at), local(now())
+    days = (when.date() - today.date()).days
+    prefix = "hoy" if days == 0 else "mañana" if days == 1 else when.strftime("el %d/%m")
+    return f"{prefix} {when.strftime('%H:%M')}"

@@ -193,7 +193,7 @@ def test_simulator_conversation_end_to_end(browser, server) -> None:
 
 def seed_store(database_url: str) -> None:
     """A few minutes of store life, written through the domain straight into the server's database."""
-    from tests.domain.test_stats import Story
+    from tests.domain.reads.test_stats import Story
     from tests.domain.test_users import make_user
 
     reset_settings(make_settings(DATABASE_URL=database_url))

@@ -14,7 +14,7 @@ from s7 import realtime
 from s7.db import session_scope
 from s7.domain.models import User as UserRow
 from s7.pages.dashboard import format_duration
-from tests.domain.test_stats import NOON_LOCAL, Story, local, store  # noqa: F401 - the fixture
+from tests.domain.reads.test_stats import NOON_LOCAL, Story, local, store  # noqa: F401 - the fixture
 from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from s7.domain.chats.conversations import NotFound
@@ -51,6 +51,13 @@ def _unseen(viewer_id: int) -> list[Any]:
 def _unread_for(viewer_id: int) -> Any:
     """Correlated count of the viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
     return select(func.count(Message.id)).where(*_unseen(viewer_id)).correlate(Conversation).scalar_subquery()
+
+
+def sort_at() -> Any:
+    """When a chat last needed attention: its last message, or a follow-up reminder that fired
+    later (the reminder puts it back on top of the list)."""
+    last = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+    return case((Conversation.attention_at > last, Conversation.attention_at), else_=last)
 
 
 def _like(value: str) -> str:
@@ -100,8 +107,8 @@ def list_conversations(
     counted = select(func.count(Conversation.id)).join(Contact, Contact.id == Conversation.contact_id)
     total = session.scalar(_apply(counted, viewer_id, f)) or 0
     statement = _apply(_base(viewer_id), viewer_id, f)
-    sort_at = func.coalesce(Conversation.last_message_at, Conversation.created_at)
-    page = session.execute(statement.order_by(sort_at.desc(), Conversation.id.desc()).limit(limit).offset(offset))
+    order = sort_at()
+    page = session.execute(statement.order_by(order.desc(), Conversation.id.desc()).limit(limit).offset(offset))
     return [ListedConversation(c, wa_id, name, assignee, count or 0) for c, wa_id, name, assignee, count in page], total
 
 

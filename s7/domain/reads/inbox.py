@@ -99,7 +99,7 @@ class NoteRow:
 
 
 def _sort_at() -> Any:
-    return func.coalesce(Conversation.last_message_at, Conversation.created_at)
+    return conversation_list.sort_at()
 
 
 # The panel's filter chips, as the REST API's filter (one search rule for both: name, phone

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from s7.clock import now
 from s7.config import get_settings
 from s7.domain.models import AuditEvent, Conversation, Message, User
+from s7.domain.reads.sales import SalesStats, sales_stats
 
 Period = Literal["today", "week"]
 HUMAN_AUTHORS = ("seller", "business_app")
@@ -79,6 +80,7 @@ class DashboardStats:
     response_seconds: list[float] = field(default_factory=list)
     sellers: list[SellerStats] = field(default_factory=list)
     series: list[Bucket] = field(default_factory=list)
+    sales: SalesStats = field(default_factory=SalesStats)
 
     @property
     def median_response_seconds(self) -> float | None:
@@ -113,6 +115,7 @@ class DashboardStats:
                 {"label": b.label, "conversations": b.conversations, "hot_leads": b.hot_leads, "hot_lost": b.hot_lost}
                 for b in self.series
             ],
+            "sales": self.sales.to_dict(),
         }
 
 
@@ -171,6 +174,7 @@ def dashboard(session: Session, period: Period = "today", *, at: datetime | None
     _count_leads(session, stats, sellers)
     _response_times(session, stats, sellers)
     _seller_activity(session, stats, sellers)
+    stats.sales = sales_stats(session, start, end)
     stats.sellers = sorted(
         (s for s in sellers.values() if s.active or s.messages or s.takeovers or s.leads_taken),
         key=lambda s: (-s.leads_taken, -s.takeovers, -s.messages, s.name.lower()),
