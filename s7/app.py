@@ -16,6 +16,8 @@ from s7.auth import AuthGate
 from s7.client_address import ClientAddressMiddleware
 from s7.config import get_settings
 from s7.db import get_engine, reset_engine
+from s7.headers import SecurityHeaders
+from s7.limits import BodyLimit
 
 log = logging.getLogger(__name__)
 _bridge_stop: asyncio.Event | None = None
@@ -52,6 +54,7 @@ def configure() -> None:
         if hasattr(module, "router"):
             app.include_router(module.router)
 
+    app.add_middleware(BodyLimit)  # innermost: in front of every route, after the gate (s7.limits)
     app.add_middleware(AuthGate)
     app.add_middleware(ClientAddressMiddleware)  # outside the gate: everything sees the resolved client
     if settings.panel_origins:
@@ -62,6 +65,7 @@ def configure() -> None:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, the gate's and CORS's too
     app.on_startup(_start_services)
     app.on_shutdown(_stop_services)
 

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from s7.api.conversations import ERRORS, ApiError
 from s7.api.deps import api_admin, api_user, db_session
 from s7.auth import CurrentUser
+from s7.config import get_settings
 from s7.domain import catalog
+from s7.limits import too_large_text
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"], dependencies=[Depends(api_user)], responses=ERRORS)
 
 Db = Annotated[Session, Depends(db_session, scope="function")]
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 QUERY_MAX = 200
 _CHUNK = 1024 * 1024
 
@@ -49,10 +50,9 @@ def search(
 @router.post(
     "/import",
     summary="Importar un catálogo JSON o CSV (solo administradores)",
-    max_body_size=MAX_IMPORT_BYTES + 256 * 1024,  # the file plus multipart overhead
     responses={
         403: {"model": ApiError, "description": "Solo para administradores"},
-        413: {"model": ApiError, "description": "El archivo supera el máximo"},
+        413: {"model": ApiError, "description": "El archivo supera UPLOAD_MAX_MB (cortado mientras llega)"},
         422: {"model": ApiError, "description": "El archivo no es un catálogo (no se cambió nada)"},
     },
 )
@@ -73,16 +73,15 @@ def import_catalog(
 
 
 def _read_limited(file: UploadFile) -> bytes:
-    """The upload's bytes, refusing more than MAX_IMPORT_BYTES with a clear 413."""
+    """The upload's bytes, refusing a file over UPLOAD_MAX_MB with a clear 413. (s7.limits has
+    already cut the request body at that size plus the multipart framing while it streamed.)"""
+    max_bytes = get_settings().upload_max_bytes
     parts: list[bytes] = []
     size = 0
     while chunk := file.file.read(_CHUNK):
         size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                detail=f"El archivo supera el máximo de {MAX_IMPORT_BYTES // (1024 * 1024)} MB",
-            )
+        if size > max_bytes:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=too_large_text(max_bytes))
         parts.append(chunk)
     if not size:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="El archivo está vacío.")

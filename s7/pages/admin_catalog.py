@@ -16,12 +16,13 @@ from nicegui import events, ui
 from sqlalchemy import func, select
 
 from s7.auth import CurrentUser
+from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain import catalog, users
 from s7.domain.models import Product
+from s7.limits import too_large_text
 from s7.pages.layout import frame, io
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TABLE_LIMIT = 200
 SEARCH_LIMIT = 50
 
@@ -151,14 +152,18 @@ class CatalogPage:
             self.deactivate = ui.checkbox("Desactivar los que faltan (productos que no estén en el archivo)").mark(
                 "deactivate-missing"
             )
+            max_bytes = get_settings().upload_max_bytes
+            too_large = too_large_text(max_bytes)
             self.upload = (
                 ui.upload(
                     label="Elegí o arrastrá el archivo (JSON o CSV)",
                     auto_upload=True,
-                    max_file_size=MAX_UPLOAD_BYTES,
+                    max_file_size=max_bytes,  # a hint for the browser; s7.limits enforces it on the server
                     on_upload=self._on_upload,
-                    on_rejected=lambda: ui.notify("El archivo supera 20 MB", type="negative"),
+                    on_rejected=lambda: ui.notify(too_large, type="negative"),
                 )
+                # The server cut the upload (413 past UPLOAD_MAX_MB) or refused it: say so in Spanish.
+                .on("failed", lambda: self._upload_failed(too_large))
                 .props('accept=".json,.csv,application/json,text/csv" flat bordered')
                 .classes("w-full")
                 .mark("catalog-upload")
@@ -169,6 +174,10 @@ class CatalogPage:
                 self.progress_bar.props("rounded size=12px animation-speed=100")
             self.progress_box.set_visibility(False)
             self.timer = ui.timer(0.1, self._show_progress, active=False)
+
+    def _upload_failed(self, too_large: str) -> None:
+        ui.notify(f"No se pudo subir el archivo. {too_large}", type="negative", timeout=8000)
+        self.upload.reset()
 
     async def _on_upload(self, event: events.UploadEventArguments) -> None:
         if self.progress.running:

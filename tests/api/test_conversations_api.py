@@ -362,11 +362,13 @@ async def test_catalog_import_and_search(pg_db, user) -> None:
         assert session.scalar(select(func.count()).select_from(Product)) == 3
 
 
-async def test_catalog_import_refuses_a_file_over_the_limit(pg_db, user, monkeypatch) -> None:
-    from s7.api import catalog as catalog_api
+async def test_catalog_import_refuses_a_file_over_the_limit(pg_db, user) -> None:
+    from s7.config import reset_settings
+    from tests.conftest import make_settings
 
-    monkeypatch.setattr(catalog_api, "MAX_IMPORT_BYTES", 1000)  # the same check, without uploading 20 MB
     team = _team()
+    # UPLOAD_MAX_MB is read per request: the same check, without uploading 20 MB.
+    reset_settings(make_settings(DATABASE_URL=pg_db.DATABASE_URL, UPLOAD_MAX_MB=0.001))
     big = {"file": ("catalogo.json", json.dumps(CATALOG).encode() * 10, "application/json")}
     refused = await user.http_client.post("/api/catalog/import", headers=team["admin"]["auth"], files=big)
     assert refused.status_code == 413 and "supera el máximo" in refused.json()["detail"]
