@@ -59,6 +59,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_inbound_items_event_id"), ["event_id"], unique=False)
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("gated", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.alter_column("state", existing_type=sa.String(length=8), type_=sa.String(length=10))
         batch_op.drop_constraint(op.f("ck_outbox_state"), type_="check")
         batch_op.create_check_constraint("state", NEW_OUTBOX)
     with op.batch_alter_table("messages") as batch_op:
@@ -80,6 +81,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_state"), type_="check")
         batch_op.create_check_constraint("state", OLD_OUTBOX)
+        batch_op.alter_column("state", existing_type=sa.String(length=10), type_=sa.String(length=8))
         batch_op.drop_column("gated")
     op.drop_table("inbound_items")
     op.drop_table("inbound_chats")

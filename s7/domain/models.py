@@ -321,7 +321,7 @@ class OutboxItem(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # The send gate (rule 8): a bot- or job-authored row leaves only while its chat is BOT_ON.
     gated: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(8), default="pending")
+    state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_error: Mapped[str | None] = mapped_column(Text)

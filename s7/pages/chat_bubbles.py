@@ -70,7 +70,7 @@ def update_in_place(bubble: ui.element, row: MessageRow) -> bool:
     re-send and re-render the whole timeline in every open tab. False when more changed."""
     old: MessageRow | None = getattr(bubble, "s7_row", None)
     tick: ui.icon | None = getattr(bubble, "s7_tick", None)
-    if old is None or tick is None or row.status == "failed" or replace(old, status=row.status) != row:
+    if old is None or tick is None or row.status in ("failed", "cancelled") or replace(old, status=row.status) != row:
         return False
     if row.status != old.status:
         icon, color, tip = TICKS.get(row.status, TICKS["queued"])
@@ -152,6 +152,10 @@ def _footer(row: MessageRow) -> ui.icon | None:
     if row.status == "failed":
         ui.label(f"No se entregó: {row.error or 'error desconocido'}").classes("text-xs text-red-700").mark(
             "failed-reason"
+        )
+    elif row.status == "cancelled":
+        ui.label("No enviado: el chat ya lo tenía una persona").classes("text-xs text-slate-500 italic").mark(
+            "cancelled-reason"
         )
     return tick
 

@@ -19,6 +19,7 @@ TICKS = {
     "delivered": ("done_all", "text-slate-500", "Entregado"),
     "read": ("done_all", "text-sky-600", "Leído"),
     "failed": ("error", "text-red-600", "No se entregó"),
+    "cancelled": ("block", "text-slate-400", "No enviado: el chat ya lo tenía una persona"),
 }
 
 MEDIA_LABEL = {

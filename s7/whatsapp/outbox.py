@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import is_postgres, session_scope, skip_locked
-from s7.domain.chats import messages
-from s7.domain.models import OutboxItem
+from s7.domain.chats import gate, messages
+from s7.domain.models import Message, OutboxItem
 from s7.whatsapp.graph import MESSAGE_KINDS, GraphClient, SendError, SendResult, Transport
 from s7.whatsapp.wakeup import BackgroundLoop
 
@@ -108,19 +108,25 @@ def backoff(attempts: int, error: SendError, rng: random.Random) -> float:
 
 # ---- database steps (synchronous; run them in a thread) ------------------------------------
 def claim_due(limit: int = BATCH) -> list[Claimed]:
-    """Lease the next row of each conversation whose turn it is."""
+    """Lease the next row of each conversation whose turn it is.
+
+    The send gate (rule 8) is part of the claim: a bot/job row is taken only while its chat is
+    BOT_ON in this very statement; such rows of chats a human holds are cancelled first. A row
+    whose message Meta already confirmed (its wamid came back in a status webhook while our call
+    timed out) is settled as sent here, never POSTed again.
+    """
     at = now()
     with session_scope() as session:
         _release_expired_leases(session, at)
-        earlier = aliased(OutboxItem)
-        blocked = exists().where(
-            earlier.conversation_id == OutboxItem.conversation_id,
-            earlier.id < OutboxItem.id,
-            earlier.state.in_(("pending", "sending")),
-        )
+        gate.cancel_closed_gate_rows(session)
         statement = (
             select(OutboxItem)
-            .where(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= at, ~blocked)
+            .where(
+                OutboxItem.state == "pending",
+                OutboxItem.next_attempt_at <= at,
+                gate.gate_open(),
+                ~gate.earlier_row_in_the_way(),
+            )
             .order_by(OutboxItem.id)
             .limit(limit)
         )
@@ -128,8 +134,14 @@ def claim_due(limit: int = BATCH) -> list[Claimed]:
             statement = statement.with_for_update(skip_locked=True, of=OutboxItem)
         else:
             statement = skip_locked(statement, session)
+        rows = list(session.scalars(statement))
+        confirmed = _already_confirmed(session, rows)
         claimed = []
-        for item in session.scalars(statement):
+        for item in rows:
+            if item.id in confirmed:
+                item.state, item.sent_at, item.last_error = "sent", at, None
+                log.info("outbox row %s: Meta already confirmed it; not sent again", item.id)
+                continue
             item.state = "sending"
             item.attempts += 1
             # Far above the HTTP timeout, so a live sender never loses its lease (OUTBOX_LEASE_SECONDS).
@@ -146,6 +158,15 @@ def claim_due(limit: int = BATCH) -> list[Claimed]:
                 )
             )
         return claimed
+
+
+def _already_confirmed(session: Session, rows: list[OutboxItem]) -> set[int]:
+    """Rows tried before whose message has a wamid: Meta accepted it (exactly one delivery)."""
+    retried = {row.message_id: row.id for row in rows if row.attempts > 0 and row.message_id is not None}
+    if not retried:
+        return set()
+    known = session.scalars(select(Message.id).where(Message.id.in_(retried), Message.wa_message_id.is_not(None)))
+    return {retried[message_id] for message_id in known}
 
 
 def _release_expired_leases(session: Session, at: datetime) -> None:

@@ -204,3 +204,29 @@ def test_writing_again_during_opening_hours_cancels_the_followup(pg_db, fake_clo
     with session_scope() as session:
         customer_says(session, session.get(Conversation, chat_id), "¿abrieron?")
     assert jobs.run_job("after_hours_followup") == 0
+
+
+# ---- jobs through the send gate -----------------------------------------------------------------
+
+
+def test_the_after_hours_followup_stays_out_of_a_chat_waiting_for_a_seller(pg_db, fake_clock) -> None:
+    fake_clock.current = datetime.fromisoformat("2026-11-25T22:00:00-03:00").astimezone(UTC)  # Wednesday night
+    _seller, chat_id = _seller_and_chat()
+    with session_scope() as session:
+        conversations.request_human(session, session.get(Conversation, chat_id), reason="pide vendedor")
+    fake_clock.current = datetime.fromisoformat("2026-11-26T09:00:30-03:00").astimezone(UTC)  # open
+    assert jobs.run_job("after_hours_followup") == 0
+    assert _bot_messages(chat_id) == []
+
+
+def test_a_hot_lost_message_queued_before_a_takeover_never_leaves(pg_db, fake_clock) -> None:
+    seller_id, chat_id = _seller_and_chat()
+    _make_hot(chat_id)
+    fake_clock.advance(minutes=11)
+    assert jobs.run_job("hot_lost_sweep") == 1
+    with session_scope() as session:  # a seller takes it before the sender got to it
+        conversations.takeover(session, chat_id, session.get(User, seller_id))
+    with session_scope() as session:
+        row = session.scalar(select(OutboxItem))
+        bot_message = session.scalar(select(Message).where(Message.author == "bot"))
+        assert (row.state, bot_message.status) == ("cancelled", "cancelled")

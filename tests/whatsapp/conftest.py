@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,13 @@ from s7.db import session_scope
 from s7.domain import bot
 from s7.domain.models import Conversation, Message
 from s7.whatsapp import signature, webhook
+from s7.whatsapp.graph import GraphClient
+from s7.whatsapp.outbox import RateLimiter, Sender
+from tests.fakes.graph_server import FakeGraph
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CUSTOMER = "5491155550001"
+TOKEN = "test-token"
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -109,3 +114,27 @@ def conversation_of(wa_id: str = CUSTOMER) -> Conversation | None:
         return session.scalar(
             select(Conversation).join(Contact, Contact.id == Conversation.contact_id).where(Contact.wa_id == wa_id)
         )
+
+
+# ---- the fake Graph API and a sender on virtual time -----------------------------------------
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    with FakeGraph(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def sender(graph: FakeGraph) -> AsyncIterator[Sender]:
+    client = GraphClient(graph.messages_url, TOKEN, timeout=0.5)
+    yield Sender(client, limiter=virtual_time_limiter(), rng=random.Random(7))
+    await client.aclose()
+
+
+def virtual_time_limiter(rate: float = 1000) -> RateLimiter:
+    """A limiter whose waits pass instantly (throttle pauses must not slow the suite)."""
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    return RateLimiter(rate, clock=lambda: clock[0], sleep=sleep)

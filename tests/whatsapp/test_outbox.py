@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,31 +19,7 @@ from s7.whatsapp.graph import GraphClient, SendError
 from s7.whatsapp.outbox import RateLimiter, Sender
 from tests.conftest import FakeClock
 from tests.fakes.graph_server import FakeGraph, Reply
-
-TOKEN = "test-token"
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    with FakeGraph(token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def sender(graph: FakeGraph) -> AsyncIterator[Sender]:
-    client = GraphClient(graph.messages_url, TOKEN, timeout=0.5)
-    yield Sender(client, limiter=virtual_time_limiter(), rng=random.Random(7))
-    await client.aclose()
-
-
-def virtual_time_limiter(rate: float = 1000) -> RateLimiter:
-    """A limiter whose waits pass instantly (throttle pauses must not slow the suite)."""
-    clock = [0.0]
-
-    async def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
-    return RateLimiter(rate, clock=lambda: clock[0], sleep=sleep)
+from tests.whatsapp.conftest import TOKEN, virtual_time_limiter
 
 
 def open_chat(wa_id: str = "5491155550001") -> int:

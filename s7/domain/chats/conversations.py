@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.clock import now
-from s7.domain.chats import messages
+from s7.domain.chats import gate, messages
+from s7.domain.chats.activity import preview_of, touch
 from s7.domain.chats.audit import actor_of, audit, changed
 from s7.domain.chats.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
 from s7.domain.chats.unread import mark_read, unread_counts
@@ -151,32 +152,6 @@ def on_customer_message(session: Session, conversation: Conversation, message: M
         conversation.after_hours_since = None
 
 
-def touch(session: Session, conversation: Conversation, message: Message) -> None:
-    """Keep the list's ordering and preview current and tell the screens."""
-    at = message.created_at or now()
-    if conversation.last_message_at is None or at >= conversation.last_message_at:
-        conversation.last_message_at = at
-        conversation.last_message_preview = preview_of(message)
-    session.flush()
-    realtime.publish_after_commit(session, "message", conversation_id=conversation.id, message_id=message.id)
-
-
-def preview_of(message: Message) -> str:
-    labels = {
-        "image": "📷 Foto",
-        "audio": "🎤 Audio",
-        "video": "🎬 Video",
-        "document": "📄 Documento",
-        "sticker": "Sticker",
-        "location": "📍 Ubicación",
-        "contacts": "👤 Contacto",
-        "reaction": "Reacción",
-        "unsupported": "Mensaje no soportado",
-    }
-    text = (message.text or "").strip() or labels.get(message.type, message.type)
-    return text.replace("\n", " ")[:200]
-
-
 def record_human_message(
     session: Session, conversation: Conversation, *, user: User | None = None, source: str = "panel"
 ) -> None:
@@ -205,6 +180,7 @@ def record_human_message(
         .execution_options(synchronize_session=False)
     )
     session.refresh(conversation)
+    gate.cancel_bot_messages(session, conversation.id)
     if was_bot:
         audit(session, conversation, "takeover", actor="business_app", via="message")
     changed(session, conversation)
@@ -298,6 +274,7 @@ def _claim(session: Session, conversation_id: int, user: User, *, via: str) -> C
     session.refresh(conversation)
     if result.rowcount == 0:
         raise _held(session, conversation)
+    gate.cancel_bot_messages(session, conversation_id)
     already_mine = before.mode == HUMAN_TAKEOVER and before.human_source == "panel" and before.assigned_to == user.id
     if not already_mine:
         previous = before.assigned_to if before.assigned_to != user.id else None

@@ -119,7 +119,7 @@ def send_after_hours_followups(session: Session, at: datetime) -> int:
             )
             if claimed.rowcount != 1:
                 continue
-            conversation = conversations.get(session, conversation_id)
+            conversation = conversations.get(session, conversation_id, for_update=True)
             session.refresh(conversation)
             if _already_attended(conversation, wrote_at):
                 continue
@@ -129,8 +129,9 @@ def send_after_hours_followups(session: Session, at: datetime) -> int:
 
 
 def _already_attended(conversation: Conversation, wrote_at: datetime) -> bool:
-    """A human is on it, or already wrote after the customer: no need for the follow-up."""
-    if conversation.mode == conversations.HUMAN_TAKEOVER:
+    """A human is on it, or already wrote after the customer, or the chat is waiting for a seller
+    (the customer was already told someone will write): no follow-up from the bot."""
+    if conversation.mode == conversations.HUMAN_TAKEOVER or conversation.awaiting_human_since is not None:
         return True
     return conversation.last_human_at is not None and conversation.last_human_at >= wrote_at
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from s7 import realtime
 from s7.clock import now
 from s7.db import is_postgres
+from s7.domain.chats import activity, gate
 from s7.domain.models import Conversation, Message, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -290,10 +291,8 @@ def queue_outbound(
         payload["options"] = fitted
     if kind == "list":
         payload["button"] = LIST_BUTTON_LABEL
-    _add_outbox(session, conversation.id, message.id, kind, payload)
-    from s7.domain.chats import conversations  # local: conversations may one day import this module
-
-    conversations.touch(session, conversation, message)
+    _add_outbox(session, conversation.id, message.id, kind, payload, gated=gate.is_gated(author))
+    activity.touch(session, conversation, message)
     return message
 
 
@@ -302,11 +301,19 @@ def queue_read_receipt(
 ) -> None:
     """Blue ticks for a customer's message; `typing=True` also shows "escribiendo…" (≤ 25 s),
     so only ask for it right before a reply."""
-    _add_outbox(session, conversation.id, None, "typing" if typing else "read", {"message_id": wa_message_id})
+    kind = "typing" if typing else "read"
+    # The typing indicator is the bot about to speak: gated. A read receipt is harmless either way.
+    _add_outbox(session, conversation.id, None, kind, {"message_id": wa_message_id}, gated=typing)
 
 
 def _add_outbox(
-    session: Session, conversation_id: int, message_id: int | None, kind: str, payload: dict[str, Any]
+    session: Session,
+    conversation_id: int,
+    message_id: int | None,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    gated: bool,
 ) -> None:
     session.add(
         OutboxItem(
@@ -314,6 +321,7 @@ def _add_outbox(
             message_id=message_id,
             kind=kind,
             payload=payload,
+            gated=gated,
             state="pending",
             next_attempt_at=now(),
         )
