@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "s7.api.users",
     "s7.api.media",
     "s7.api.outcomes",
+    "s7.api.quick_replies",
 )
 PAGE_MODULES = (
     "s7.pages.login",
@@ -39,6 +40,7 @@ PAGE_MODULES = (
     "s7.pages.admin_users",
     "s7.pages.dashboard",
     "s7.pages.simulator",
+    "s7.pages.quick_replies",
 )
 SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.whatsapp.media", "s7.jobs")
 

@@ -138,3 +138,23 @@ def lost_reasons() -> list[str]:
 
     with session_scope() as session:
         return outcomes.lost_reasons(session)
+
+
+def quick_reply_matches(current: CurrentUser, query: str) -> list[tuple[int, str, str]]:
+    """(id, shortcut, text) of the seller's quick replies matching what follows the `/`."""
+    from s7.domain.chats import quick_replies
+
+    with session_scope() as session:
+        return [(r.id, r.shortcut, r.text) for r in quick_replies.available(session, current.id, query, limit=8)]
+
+
+def quick_reply_text(conversation_id: int, current: CurrentUser, reply_id: int) -> str:
+    """The reply's text with this chat's variables filled (what cannot be filled left out)."""
+    from s7.domain.chats import quick_replies
+
+    with session_scope() as session:
+        user = _user(session, current)
+        found = [r for r in quick_replies.available(session, user.id, limit=500) if r.id == reply_id]
+        if not found:
+            raise ActionRefused("Esa respuesta rápida ya no existe.")
+        return quick_replies.fill(found[0].text, quick_replies.context_for(session, conversation_id, user))

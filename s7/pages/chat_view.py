@@ -201,10 +201,15 @@ class ChatView:
                 ui.label("El bot está atendiendo. Si escribís, tomás el chat y el bot se calla.").classes(
                     "text-xs text-slate-500"
                 )
+            self.suggestions = (
+                ui.column().classes("w-full gap-0 bg-white border rounded shadow-sm").mark("quick-suggestions")
+            )
+            self.suggestions.set_visibility(False)
+            self._matches: list[tuple[int, str, str]] = []
             with ui.row().classes("w-full items-end no-wrap gap-2"):
                 self.input = (
                     ui.textarea(
-                        placeholder="Escribí tu respuesta (Enter envía, Shift+Enter baja de línea)",
+                        placeholder="Escribí tu respuesta (/ para respuestas rápidas, Enter envía)",
                         value=self.draft,
                         on_change=self._typed,
                     )
@@ -215,13 +220,52 @@ class ChatView:
                 self.input.on("keydown.enter.exact.prevent", self._send)
                 ui.button(icon="send", on_click=self._send).props("round unelevated color=primary").mark("send")
 
-    def _typed(self, event: Any) -> None:
+    async def _typed(self, event: Any) -> None:
         self.draft = event.value or ""
         if self.draft:
             self.presence.typed()
+        await self._suggest(self.draft)
+
+    # ---- quick replies: "/" + search ------------------------------------------------------------
+    async def _suggest(self, draft: str) -> None:
+        query = draft[1:] if draft.startswith("/") and "\n" not in draft and len(draft) <= 41 else None
+        matches = [] if query is None else await io(chat_actions.quick_reply_matches, self.user, query)
+        if gone(self.client) or draft != self.draft:
+            return  # typed on meanwhile: a newer call paints
+        self._matches = matches
+        self.suggestions.clear()
+        with self.suggestions:
+            for reply_id, shortcut, text in matches:
+                with (
+                    ui.item(on_click=lambda r=reply_id: self._insert(r))
+                    .props("clickable dense")
+                    .classes("w-full")
+                    .mark(f"quick-{shortcut}")
+                ):
+                    with ui.item_section():
+                        ui.item_label(f"/{shortcut}").classes("font-mono text-sm")
+                        ui.item_label(text).props("caption lines=1")
+            if query is not None and not matches:
+                ui.label("Ninguna respuesta rápida con ese atajo.").classes("text-xs text-slate-500 p-2")
+        self.suggestions.set_visibility(query is not None)
+
+    async def _insert(self, reply_id: int) -> None:
+        try:
+            text = await io(chat_actions.quick_reply_text, self.id, self.user, reply_id)
+        except chat_actions.ActionRefused as refused:
+            ui.notify(str(refused), type="warning")
+            return
+        self.suggestions.set_visibility(False)
+        self._matches = []
+        self.draft = text
+        self.input.set_value(text)
+        self.input.run_method("focus")
 
     async def _send(self) -> None:
         text = (self.input.value or "").strip()
+        if self._matches and text.startswith("/"):
+            await self._insert(self._matches[0][0])  # Enter on "/envios" inserts, never sends the shortcut
+            return
         if not text or self._sending:
             return
         self._sending = True

@@ -18,6 +18,7 @@ from s7.config import get_settings
 BRAND = "Sector 7"
 _NAV = [
     ("/", "Conversaciones", "forum", False),
+    ("/quick-replies", "Respuestas", "bolt", False),
     ("/dashboard", "Tablero", "insights", True),
     ("/admin/catalog", "Catálogo", "inventory_2", True),
     ("/admin/users", "Equipo", "group", True),
