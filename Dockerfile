@@ -7,7 +7,7 @@
 # A base that carries its own certificate authority sets SSL_CERT_FILE; pip and uv then use it.
 ARG BASE_IMAGE=debian:bookworm-slim
 
-# ---- build: resolve the locked dependencies into /app/.venv ----------------------------------------
+# ---- build: the locked dependencies in /app/.venv (only they: a code change reuses this stage) ------
 FROM ${BASE_IMAGE} AS build
 ENV DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1 \
     UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON=/usr/bin/python3 UV_PYTHON_DOWNLOADS=never
@@ -17,26 +17,27 @@ RUN apt-get update \
 RUN python3 -m venv /opt/uv \
     && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check ${SSL_CERT_FILE:+--cert "$SSL_CERT_FILE"} "uv==0.13.9"
 WORKDIR /app
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock ./
 RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --no-cache
-COPY main.py alembic.ini ./
-COPY s7 ./s7
-COPY migrations ./migrations
-COPY catalog ./catalog
-RUN /opt/uv/bin/uv sync --frozen --no-dev --no-cache \
-    && rm -rf /app/*.egg-info /app/build
 
 # ---- runtime: Debian's python3 and the venv, no pip, no uv, no compilers ----------------------------
 FROM ${BASE_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    PATH="/app/.venv/bin:$PATH" NICEGUI_STORAGE_PATH=/app/.nicegui PORT=8080
+    PATH="/app/.venv/bin:$PATH" PYTHONPATH=/app NICEGUI_STORAGE_PATH=/app/.nicegui PORT=8080
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
-    && useradd --create-home --uid 10001 sector7
+    && printf '#!/app/.venv/bin/python\nfrom s7.cli import main\n\nmain()\n' > /usr/local/bin/s7 \
+    && chmod 755 /usr/local/bin/s7 \
+    && useradd --create-home --uid 10001 sector7 \
+    && mkdir -p /app/.nicegui /app/.s7 && chown sector7:sector7 /app/.nicegui /app/.s7
 WORKDIR /app
-COPY --from=build /app /app
-RUN mkdir -p /app/.nicegui /app/.s7 && chown sector7:sector7 /app/.nicegui /app/.s7
+COPY --from=build /app/.venv /app/.venv
+# The code goes last and runs from /app (PYTHONPATH): `s7` is the same entry point as pyproject's.
+COPY pyproject.toml main.py alembic.ini ./
+COPY migrations ./migrations
+COPY catalog ./catalog
+COPY s7 ./s7
 USER sector7
 
 EXPOSE 8080

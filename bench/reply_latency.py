@@ -31,8 +31,11 @@ GOAL_P95_MS = 300.0
 
 
 def _seed(env: dict[str, str]) -> None:
+    """The demo catalog, loaded as a real store loads its own (`s7 seed` is sandbox-only)."""
+    from s7.seed import DEMO_CATALOG
+
     subprocess.run(
-        [sys.executable, "-m", "s7.cli", "seed"],
+        [sys.executable, "-m", "s7.cli", "import-catalog", str(DEMO_CATALOG)],
         env={**env, "PATH": "/usr/bin:/bin"},
         check=True,
         capture_output=True,

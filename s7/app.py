@@ -41,6 +41,7 @@ PAGE_MODULES = (
     "s7.pages.dashboard",
     "s7.pages.simulator",
     "s7.pages.quick_replies",
+    "s7.pages.setup",
 )
 SERVICE_MODULES = ("s7.whatsapp.processor", "s7.whatsapp.outbox", "s7.whatsapp.media", "s7.jobs")
 

@@ -151,15 +151,17 @@ OPEN_PATHS = {
     "/readyz",
     "/webhook",
     "/favicon.ico",
-    "/docs",
-    "/openapi.json",
-    "/docs/oauth2-redirect",
+    "/setup",  # the first-admin page checks its own one-time token
 }
+# The API's documentation: open in sandbox, behind a session (cookie or Bearer) in a real store.
+DOCS_PATHS = {"/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc"}
 
 
 def _is_open(path: str) -> bool:
     if path in OPEN_PATHS or path.startswith(("/api/", "/media/")):  # these answer 401 themselves
         return True
+    if path in DOCS_PATHS:
+        return get_settings().sandbox
     # NiceGUI's versioned static assets (JS/CSS libraries, fonts) carry no data.
     return path.startswith("/_nicegui/") and not path.startswith("/_nicegui/client/")
 
@@ -211,16 +213,18 @@ class AuthGate:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, path: str) -> None:
-    from starlette.responses import PlainTextResponse, RedirectResponse
+    from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 4401})
         return
     method = scope.get("method", "GET")
-    if method == "GET" and not path.startswith(("/_nicegui", "/_nicegui_ws")):
+    if path == "/openapi.json":
+        response: Any = JSONResponse({"detail": "Necesitás iniciar sesión"}, status_code=401)
+    elif method == "GET" and not path.startswith(("/_nicegui", "/_nicegui_ws")):
         query = scope.get("query_string", b"").decode("latin-1")
         target = path + (f"?{query}" if query else "")
-        response: Any = RedirectResponse(f"/login?redirect_to={quote(target, safe='')}", status_code=303)
+        response = RedirectResponse(f"/login?redirect_to={quote(target, safe='')}", status_code=303)
     else:
         response = PlainTextResponse("Necesitás iniciar sesión", status_code=401)
     await response(scope, receive, send)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -18,7 +19,37 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_PATH = Path(".s7") / "sector7.db"
 DEFAULT_GRAPH_VERSION = "v23.0"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_ITEM = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$")
+# Spanish day names (and their usual abbreviations) read as the same days; accents optional.
+_DAY_NAMES = {
+    **{day: index for index, day in enumerate(_DAYS)},
+    **{
+        name: index
+        for index, names in enumerate(
+            (
+                ("lun", "lunes", "lu"),
+                ("mar", "martes", "ma"),
+                ("mie", "mié", "miercoles", "miércoles", "mi"),
+                ("jue", "jueves", "ju"),
+                ("vie", "viernes", "vi"),
+                ("sab", "sáb", "sabado", "sábado", "sa"),
+                ("dom", "domingo", "do"),
+            )
+        )
+        for name in names
+    },
+    **{
+        name: index
+        for index, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    },
+}
+_DAY = r"[a-záéíóú]+"
+_TIME = r"\d{1,2}(?::\d{2})?"
+_HOURS_ITEM = re.compile(
+    rf"^(?P<first>{_DAY})(?:\s*(?:-|\ba\b)\s*(?P<last>{_DAY}))?\.?\s+(?:de\s+)?(?P<start>{_TIME})\s*(?:-|a)\s*(?P<end>{_TIME})(?:\s*h(?:s)?)?$"
+)
+_HOURS_EXAMPLE = "lun-vie 9:00-18:00, sáb 10-14"
+# The shape of an e-mail address: something@domain.tld (demo `.local` addresses included).
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ConfigError(Exception):
@@ -26,33 +57,35 @@ class ConfigError(Exception):
 
 
 def parse_business_hours(spec: str) -> dict[int, list[tuple[int, int]]]:
-    """`mon-fri 09:00-19:00, sat 10:00-14:00` → {weekday: [(start_minute, end_minute)]}."""
+    """`mon-fri 09:00-19:00, sat 10:00-14:00` or `lun-vie 9:00-18:00, sáb 10-14` →
+    {weekday: [(start_minute, end_minute)]}. Items are separated by commas or semicolons."""
     result: dict[int, list[tuple[int, int]]] = {}
-    for raw in spec.split(","):
-        item = raw.strip().lower()
+    for raw in re.split(r"[,;]", spec):
+        item = " ".join(raw.strip().lower().split())
         if not item:
             continue
         match = _HOURS_ITEM.match(item)
         if not match:
-            raise ValueError(f"cannot read {raw.strip()!r} (expected like 'mon-fri 09:00-19:00')")
-        first, _, last = match["days"].partition("-")
-        if first not in _DAYS or (last and last not in _DAYS):
-            raise ValueError(f"unknown day in {raw.strip()!r}")
-        start_day, end_day = _DAYS.index(first), _DAYS.index(last or first)
+            raise ValueError(f"no entiendo {raw.strip()!r} (escribilo como '{_HOURS_EXAMPLE}')")
+        first, last = match["first"], match["last"] or ""
+        if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
+            raise ValueError(f"día desconocido en {raw.strip()!r} (usá lun, mar, mié, jue, vie, sáb, dom)")
+        start_day, end_day = _DAY_NAMES[first], _DAY_NAMES[last or first]
         days = range(start_day, end_day + 1) if start_day <= end_day else [*range(start_day, 7), *range(end_day + 1)]
         start, end = (_minutes(match[k]) for k in ("start", "end"))
         if end <= start:
-            raise ValueError(f"closing time before opening in {raw.strip()!r}")
+            raise ValueError(f"la hora de cierre es anterior a la de apertura en {raw.strip()!r}")
         for day in days:
             result.setdefault(day, []).append((start, end))
     return result
 
 
 def _minutes(hhmm: str) -> int:
-    hours, minutes = (int(p) for p in hhmm.split(":"))
-    if hours > 24 or minutes > 59:
-        raise ValueError(f"bad time {hhmm!r}")
-    return hours * 60 + minutes
+    hours, _, minutes = hhmm.partition(":")
+    value_h, value_m = int(hours), int(minutes or 0)
+    if value_h > 24 or value_m > 59 or (value_h == 24 and value_m):
+        raise ValueError(f"hora imposible {hhmm!r}")
+    return value_h * 60 + value_m
 
 
 class Settings(BaseSettings):
@@ -95,20 +128,30 @@ class Settings(BaseSettings):
     MEDIA_DIR: str = ""
     MEDIA_MAX_MB: float = Field(2048.0, gt=0)
     WHATSAPP_BUSINESS_ACCOUNT_ID: str = ""
+    # The first admin, created on the first start when the store has no admin (never overwritten).
+    ADMIN_EMAIL: str = ""
+    ADMIN_PASSWORD: str = ""
+    # Outside sandbox SQLite is refused unless this is true (a container's file dies with it).
+    ALLOW_SQLITE: bool = False
 
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str) -> str:
         value = value.strip()
         if value and not value.startswith(("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite://")):
-            raise ValueError("must start with postgresql:// or sqlite:///")
+            raise ValueError("tiene que empezar con postgresql:// (o sqlite:///)")
         return value
+
+    @field_validator("ADMIN_EMAIL")
+    @classmethod
+    def _admin_email(cls, value: str) -> str:
+        return value.strip().lower()
 
     @field_validator("META_GRAPH_VERSION")
     @classmethod
     def _graph_version(cls, value: str) -> str:
         if not re.fullmatch(r"v\d+\.\d+", value):
-            raise ValueError("must look like v23.0")
+            raise ValueError("tiene que tener la forma v23.0")
         return value
 
     @field_validator("BUSINESS_HOURS")
@@ -127,7 +170,7 @@ class Settings(BaseSettings):
                 try:
                     ipaddress.ip_network(item, strict=False)
                 except ValueError:
-                    raise ValueError(f"{item!r} is not an address, a CIDR or *") from None
+                    raise ValueError(f"{item!r} no es una dirección, un rango CIDR ni *") from None
         return value.strip()
 
     @field_validator("TIMEZONE")
@@ -136,7 +179,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(
+                f"zona horaria desconocida {value!r} (por ejemplo America/Argentina/Buenos_Aires)"
+            ) from exc
         return value
 
     @field_validator("META_GRAPH_BASE_URL", "N8N_WEBHOOK_URL", "PUBLIC_BASE_URL")
@@ -144,23 +189,36 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+            raise ValueError("tiene que ser una URL http:// o https://")
         return value
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if not self.sandbox:
             if not self.WHATSAPP_PHONE_NUMBER_ID:
-                raise _named("WHATSAPP_PHONE_NUMBER_ID", "required when WHATSAPP_TOKEN is set")
+                raise _named("WHATSAPP_PHONE_NUMBER_ID", "falta: es obligatorio cuando hay WHATSAPP_TOKEN")
             if not self.SESSION_SECRET:
-                raise _named("SESSION_SECRET", "required outside sandbox (WHATSAPP_TOKEN is set)")
+                raise _named("SESSION_SECRET", "falta: es obligatorio fuera de sandbox (hay WHATSAPP_TOKEN)")
             if not self.META_APP_SECRET and self.WEBHOOK_SIGNATURE_MODE == "required":
                 raise _named(
                     "META_APP_SECRET",
-                    "required outside sandbox; set WEBHOOK_SIGNATURE_MODE=optional to run without it",
+                    "falta: es obligatorio fuera de sandbox (o WEBHOOK_SIGNATURE_MODE=optional para correr sin él)",
+                )
+            if self.is_sqlite and not self.ALLOW_SQLITE:
+                raise _named(
+                    "DATABASE_URL",
+                    "fuera de sandbox no uso SQLite: en un contenedor los chats se pierden en cada redeploy; "
+                    "poné la URI de Postgres (o ALLOW_SQLITE=true si el disco es persistente)",
                 )
         if self.SESSION_SECRET and len(self.SESSION_SECRET) < 16:
-            raise _named("SESSION_SECRET", "too short (use at least 16 random characters)")
+            raise _named("SESSION_SECRET", "es muy corto (usá al menos 16 caracteres al azar)")
+        if bool(self.ADMIN_EMAIL) != bool(self.ADMIN_PASSWORD):
+            missing = "ADMIN_PASSWORD" if self.ADMIN_EMAIL else "ADMIN_EMAIL"
+            raise _named(missing, "falta: ADMIN_EMAIL y ADMIN_PASSWORD van juntos (el primer administrador)")
+        if self.ADMIN_EMAIL and not EMAIL_SHAPE.match(self.ADMIN_EMAIL):
+            raise _named("ADMIN_EMAIL", "no parece un email (alguien@dominio.com)")
+        if self.ADMIN_PASSWORD and len(self.ADMIN_PASSWORD) < 8:
+            raise _named("ADMIN_PASSWORD", "es muy corta (al menos 8 caracteres)")
         return self
 
     # ---- derived values -------------------------------------------------------------------------
@@ -233,16 +291,65 @@ def _dev_secret() -> str:
 
 
 def load_settings() -> Settings:
-    """Read the environment; raise ConfigError whose text is one line naming the variable."""
+    """Read the environment; raise ConfigError whose text is one Spanish line naming the variable."""
     try:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
         location = ".".join(str(p) for p in error.get("loc", ()))
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = spanish_error(error)
         if location:
             raise ConfigError(f"{location}: {message}") from None
         raise ConfigError(message) from None
+
+
+def spanish_error(error: Mapping[str, Any]) -> str:
+    """One pydantic error in the words of the person who set the value (es-AR), no jargon.
+    Our own validators already speak Spanish; pydantic's built-in checks are translated here."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    got = _shown(error.get("input"))
+    if kind in ("value_error", "assertion_error"):
+        return str(error.get("msg", "valor inválido")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"tiene que ser un número entero{got}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"tiene que ser un número (con punto para decimales, como 0.5){got}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"tiene que ser true o false{got}"
+    if kind == "greater_than":
+        return f"tiene que ser mayor que {_number(ctx.get('gt'))}{got}"
+    if kind == "greater_than_equal":
+        return f"tiene que ser {_number(ctx.get('ge'))} o más{got}"
+    if kind == "less_than":
+        return f"tiene que ser menor que {_number(ctx.get('lt'))}{got}"
+    if kind == "less_than_equal":
+        return f"tiene que ser {_number(ctx.get('le'))} o menos{got}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"tiene que ser uno de: {expected}{got}"
+    if kind == "missing":
+        return "falta"
+    if kind in ("string_too_short", "too_short"):
+        return "es muy corto"
+    if kind in ("string_too_long", "too_long"):
+        return f"es muy largo (hasta {ctx.get('max_length')} caracteres)"
+    if kind in ("string_type", "string_unicode"):
+        return "tiene que ser texto"
+    if kind == "string_pattern_mismatch":
+        return "no tiene el formato esperado"
+    return "valor inválido"
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _shown(value: Any) -> str:
+    """`(recibí 'abc')` for short scalar inputs; nothing for long or structured ones (no secrets)."""
+    if isinstance(value, str | int | float | bool) and len(str(value)) <= 40:
+        return f" (recibí {str(value)!r})"
+    return ""
 
 
 _settings: Settings | None = None

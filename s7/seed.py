@@ -1,8 +1,18 @@
-"""Demo data: three users and the demo catalog. Idempotent: running it twice changes nothing."""
+"""Demo data: three users and the demo catalog, for sandbox only. Idempotent: running it twice
+changes nothing.
+
+The demo users' passwords come from ADMIN_SEED_PASSWORD / SELLER_SEED_PASSWORD, or are generated
+once on this machine and kept in `.s7/demo-logins.json` (so `make run` prints the same ones at
+every start). There is no fixed, published demo password. In real mode (WHATSAPP_TOKEN set) the
+demo users are never created, and `s7.bootstrap` deactivates any left from a sandbox past.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,16 +20,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from s7.auth import hash_password, verify_password
-from s7.config import ConfigError, get_settings
+from s7.config import DEFAULT_SQLITE_PATH, get_settings
 from s7.db import ROOT, session_scope
 from s7.domain.models import Product, User
 
 log = logging.getLogger(__name__)
 
 DEMO_CATALOG = ROOT / "catalog" / "demo.json"
-# Used only in sandbox when the seed variables are unset, and printed at start-up.
-SANDBOX_ADMIN_PASSWORD = "admin-sector7"  # noqa: S105 - sandbox demo only, printed
-SANDBOX_SELLER_PASSWORD = "vendedor-sector7"  # noqa: S105 - sandbox demo only
+GENERATED_LOGINS = DEFAULT_SQLITE_PATH.parent / "demo-logins.json"
+# Readable generated passwords: no 0/O or 1/l/I to confuse when read aloud.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class SeedRefused(Exception):
+    """`s7 seed` outside sandbox; the text says what to do instead (es-AR)."""
 
 
 @dataclass(frozen=True)
@@ -34,27 +48,57 @@ DEMO_USERS = (
     DemoUser("vendedor1@sector7.local", "Vendedor 1", "seller"),
     DemoUser("vendedor2@sector7.local", "Vendedor 2", "seller"),
 )
+DEMO_EMAILS = tuple(demo.email for demo in DEMO_USERS)
 
 
 def seed_passwords() -> tuple[str, str]:
+    """(admin, seller) demo passwords: the seed variables, else generated once and kept."""
     settings = get_settings()
     admin, seller = settings.ADMIN_SEED_PASSWORD, settings.SELLER_SEED_PASSWORD
-    if settings.sandbox:
-        return admin or SANDBOX_ADMIN_PASSWORD, seller or SANDBOX_SELLER_PASSWORD
-    if not admin:
-        raise ConfigError("ADMIN_SEED_PASSWORD: required to seed the demo users outside sandbox")
-    if not seller:
-        raise ConfigError("SELLER_SEED_PASSWORD: required to seed the demo users outside sandbox")
-    return admin, seller
+    if admin and seller:
+        return admin, seller
+    kept = _generated_logins()
+    return admin or kept["admin"], seller or kept["seller"]
+
+
+def _generated_logins() -> dict[str, str]:
+    try:
+        kept = json.loads(GENERATED_LOGINS.read_text())
+        if isinstance(kept, dict) and all(
+            isinstance(kept.get(k), str) and len(kept[k]) >= 8 for k in ("admin", "seller")
+        ):
+            return kept
+    except (OSError, ValueError):
+        pass
+    kept = {role: "".join(secrets.choice(_ALPHABET) for _ in range(12)) for role in ("admin", "seller")}
+    GENERATED_LOGINS.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(GENERATED_LOGINS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(kept, file)
+    return kept
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(email, password) of each demo user, to print in sandbox."""
+    admin_password, seller_password = seed_passwords()
+    return [(d.email, admin_password if d.role == "admin" else seller_password) for d in DEMO_USERS]
+
+
+def refuse_outside_sandbox() -> None:
+    if not get_settings().sandbox:
+        raise SeedRefused(
+            "s7 seed carga la demo y solo corre en sandbox (sin WHATSAPP_TOKEN): una tienda real no tiene "
+            "usuarios de demo. Tu equipo: s7 create-user; tu catálogo: s7 import-catalog ARCHIVO"
+        )
 
 
 def seed(catalog_path: Path = DEMO_CATALOG) -> dict[str, int]:
-    """Create or update the demo users (password from the seed variables) and load the catalog."""
-    admin_password, seller_password = seed_passwords()
+    """Create or update the demo users and load the demo catalog (sandbox only)."""
+    refuse_outside_sandbox()
     created = updated = 0
     with session_scope() as session:
-        for demo in DEMO_USERS:
-            password = admin_password if demo.role == "admin" else seller_password
+        for email, password in demo_logins():
+            demo = next(d for d in DEMO_USERS if d.email == email)
             user = session.scalar(select(User).where(User.email == demo.email))
             if user is None:
                 session.add(
@@ -67,11 +111,24 @@ def seed(catalog_path: Path = DEMO_CATALOG) -> dict[str, int]:
                     )
                 )
                 created += 1
-            elif not verify_password(password, user.password_hash):
+            elif not user.active or not verify_password(password, user.password_hash):
                 user.password_hash = hash_password(password)
+                user.active = True
                 updated += 1
     report = load_catalog(catalog_path)
     return {"users_created": created, "users_updated": updated, **report}
+
+
+def disable_demo_users() -> int:
+    """Real mode: the demo users stop working at once (sessions end on every replica)."""
+    with session_scope() as session:
+        users = session.scalars(
+            select(User).where(User.email.in_(DEMO_EMAILS), User.active.is_(True)).with_for_update()
+        ).all()
+        for user in users:
+            user.active = False
+            user.session_version = (user.session_version or 1) + 1
+        return len(users)
 
 
 def load_catalog(path: Path) -> dict[str, int]:

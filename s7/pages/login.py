@@ -21,7 +21,7 @@ from s7.auth import (
     request_user,
     safe_redirect_target,
 )
-from s7.config import get_settings
+from s7.config import EMAIL_SHAPE, get_settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,7 +80,12 @@ def end_sessions(user_id: int) -> None:
 
 @ui.page("/login", title="Ingresar · Sector 7")
 def login_page(
-    request: Request, redirect_to: str = "/", error: str = "", ended: str = "", wait: int = 15
+    request: Request,
+    redirect_to: str = "/",
+    error: str = "",
+    ended: str = "",
+    wait: int = 15,
+    created: str = "",
 ) -> RedirectResponse | None:
     target = safe_redirect_target(redirect_to)
     if request_user(request) is None:
@@ -109,9 +114,27 @@ def login_page(
                 ).mark("password")
                 ui.element("input").props(f'type="hidden" name="redirect_to" value="{_attr(target)}"')
                 ui.button("Ingresar").props('type="submit" unelevated no-caps').classes("w-full").mark("submit")
+        if created and EMAIL_SHAPE.match(created) and len(created) <= 254:
+            ui.label(f"Listo: {created} es administrador. Ingresá con esa cuenta.").classes(
+                "text-teal-800 text-sm"
+            ).mark("setup-done")
         if get_settings().sandbox:
-            ui.label("Modo prueba: admin@sector7.local · vendedor1@sector7.local").classes("text-xs text-slate-500")
+            _demo_logins(request)
     return None
+
+
+def _demo_logins(request: Request) -> None:
+    """Sandbox: the demo accounts, with their passwords only for someone on this same machine."""
+    from s7.bootstrap import is_loopback_visitor
+    from s7.seed import demo_logins
+
+    with ui.column().classes("gap-0 text-xs text-slate-500 items-center").mark("demo-logins"):
+        ui.label("Modo prueba (sandbox)")
+        if not is_loopback_visitor(request.scope):
+            ui.label("Las contraseñas de demo están en el log del servidor.")
+            return
+        for email, password in demo_logins():
+            ui.label(f"{email} / {password}")
 
 
 def _attr(value: str) -> str:

@@ -31,7 +31,11 @@ def test_default_is_embedded_sqlite_in_sandbox(monkeypatch: pytest.MonkeyPatch, 
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"WEBHOOK_SIGNATURE_MODE": "sometimes"}, "WEBHOOK_SIGNATURE_MODE"),
         ({"HUMAN_INACTIVITY_MINUTES": "-1"}, "HUMAN_INACTIVITY_MINUTES"),
-        ({"BUSINESS_HOURS": "lunes 9 a 18"}, "BUSINESS_HOURS"),
+        ({"BUSINESS_HOURS": "lunes 9 a 18 y sábados"}, "BUSINESS_HOURS"),
+        ({"BUSINESS_HOURS": "lunes 18-9"}, "BUSINESS_HOURS"),
+        ({"ENABLE_JOBS": "quizás"}, "ENABLE_JOBS"),
+        ({"ADMIN_EMAIL": "duena@tienda.com"}, "ADMIN_PASSWORD"),
+        ({"ADMIN_EMAIL": "notanemail", "ADMIN_PASSWORD": "clave-segura-1"}, "ADMIN_EMAIL"),
         ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
         ({"META_GRAPH_VERSION": "23"}, "META_GRAPH_VERSION"),
         ({"WHATSAPP_TOKEN": "EAAB", "WHATSAPP_PHONE_NUMBER_ID": "1", "SESSION_SECRET": "s" * 32}, "META_APP_SECRET"),
@@ -54,6 +58,7 @@ def test_signature_optional_allows_running_without_app_secret(monkeypatch: pytes
         "WHATSAPP_PHONE_NUMBER_ID": "1",
         "SESSION_SECRET": "s" * 32,
         "WEBHOOK_SIGNATURE_MODE": "optional",
+        "DATABASE_URL": "postgresql://tienda@db.example/tienda",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -88,6 +93,37 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path) -> No
         timeout=60,
     )
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
-        "error: PORT: Input should be a valid integer, unable to parse string as an integer"
-    ]
+    assert result.stderr.strip().splitlines() == ["error: PORT: tiene que ser un número entero (recibí 'nope')"]
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"PORT": "0"}, "PORT: tiene que ser 1 o más (recibí '0')"),
+        (
+            {"WEBHOOK_SIGNATURE_MODE": "a veces"},
+            "WEBHOOK_SIGNATURE_MODE: tiene que ser uno de: required, optional (recibí 'a veces')",
+        ),
+        ({"HUMAN_INACTIVITY_MINUTES": "-1"}, "HUMAN_INACTIVITY_MINUTES: tiene que ser mayor que 0 (recibí '-1')"),
+        ({"ENABLE_JOBS": "quizás"}, "ENABLE_JOBS: tiene que ser true o false (recibí 'quizás')"),
+        ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE: zona horaria desconocida 'Mars/Olympus'"),
+        (
+            {"WHATSAPP_TOKEN": "EAAB", "SESSION_SECRET": "s" * 32, "META_APP_SECRET": "x"},
+            "WHATSAPP_PHONE_NUMBER_ID: falta",
+        ),
+    ],
+)
+def test_settings_errors_are_one_spanish_line(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], line: str) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert str(error.value).startswith(line) and "\n" not in str(error.value)
+
+
+def test_business_hours_in_spanish() -> None:
+    spanish = parse_business_hours("lun-vie 9:00-18:00, sáb 10-14")
+    assert spanish[0] == spanish[4] == [(540, 1080)] and spanish[5] == [(600, 840)] and 6 not in spanish
+    assert parse_business_hours("Lunes a viernes 9 a 18; sábado 10-14hs") == spanish
+    assert parse_business_hours("mié 9-13, miercoles 15-19")[2] == [(540, 780), (900, 1140)]
+    assert parse_business_hours("vie-lun 10-12").keys() == {4, 5, 6, 0}

@@ -1,5 +1,6 @@
 """Seeding is idempotent; the embedded first start creates, migrates and seeds a SQLite file."""
 
+import re
 import subprocess
 import sys
 
@@ -62,18 +63,25 @@ def test_cli_seed_and_missing_catalog_file_errors_are_one_line(pg_db, tmp_path) 
 
 
 def test_embedded_first_start_on_sqlite(tmp_path) -> None:
-    """No DATABASE_URL, no token: a SQLite file is created, migrated and seeded; login page up."""
-    server = ServerProcess({"HOME": str(tmp_path)}, cwd=tmp_path)
+    """No DATABASE_URL, no token: a SQLite file is created, migrated and seeded with generated demo
+    passwords (printed, never a fixed one); the login page shows them to this machine only."""
+    server = ServerProcess({"HOME": str(tmp_path), "ADMIN_SEED_PASSWORD": "", "SELLER_SEED_PASSWORD": ""}, cwd=tmp_path)
     try:
         server.wait_ready(timeout=60)
         assert (tmp_path / ".s7" / "sector7.db").exists()
-        login = httpx.get(server.url + "/login")
-        assert login.status_code == 200
+        printed = dict(re.findall(r"(\S+@sector7\.local) / (\S+)", server.output()))
+        assert set(printed) == {demo.email for demo in DEMO_USERS}, server.output()
+        admin_password = printed["admin@sector7.local"]
+        assert admin_password not in ("admin-sector7", "admin-pass-123") and len(admin_password) >= 12
         token = httpx.post(
-            server.url + "/api/auth/login", json={"email": "admin@sector7.local", "password": "admin-sector7"}
+            server.url + "/api/auth/login", json={"email": "admin@sector7.local", "password": admin_password}
         )
         assert token.status_code == 200
         assert httpx.get(server.url + "/readyz").json()["database"] == "ok"
-        assert "admin@sector7.local / admin-sector7" in server.output()
+        local = httpx.get(server.url + "/login")
+        assert local.status_code == 200 and printed["vendedor1@sector7.local"] in local.text
+        proxied = httpx.get(server.url + "/login", headers={"X-Forwarded-For": "203.0.113.9"}).text
+        assert printed["vendedor1@sector7.local"] not in proxied and "en el log del servidor" in proxied
+        assert httpx.get(server.url + "/openapi.json").status_code == 200  # sandbox: the docs stay open
     finally:
         server.stop()

@@ -18,14 +18,24 @@ def test_a_busy_server_logs_no_secret(pg_db) -> None:
             META_GRAPH_BASE_URL=graph.base_url,
             META_APP_SECRET=SECRET,
             SESSION_SECRET="session-secret-9f8e7d6c5b4a",
-            ADMIN_SEED_PASSWORD="admin-pw-77x",
-            SELLER_SEED_PASSWORD="seller-pw-88y",
+            ADMIN_EMAIL="duena@tienda.com",
+            ADMIN_PASSWORD="admin-pw-77x",
         )
         import subprocess
         import sys
 
         subprocess.run(
-            [sys.executable, "-m", "s7.cli", "seed"],
+            # A real store has no demo users: the seller is made the way an owner makes one.
+            [
+                sys.executable,
+                "-m",
+                "s7.cli",
+                "create-user",
+                "--email",
+                "vendedor@tienda.com",
+                "--password",
+                "seller-pw-88y",
+            ],
             env={**env, "PATH": "/usr/bin:/bin"},
             check=True,
             capture_output=True,
@@ -36,9 +46,9 @@ def test_a_busy_server_logs_no_secret(pg_db) -> None:
             server.wait_ready()
             with httpx.Client(base_url=server.url, timeout=10) as client:
                 token = client.post(
-                    "/api/auth/login", json={"email": "vendedor1@sector7.local", "password": "seller-pw-88y"}
+                    "/api/auth/login", json={"email": "vendedor@tienda.com", "password": "seller-pw-88y"}
                 ).json()["token"]
-                client.post("/api/auth/login", json={"email": "vendedor1@sector7.local", "password": "wrong-pw-99z"})
+                client.post("/api/auth/login", json={"email": "vendedor@tienda.com", "password": "wrong-pw-99z"})
                 client.post(
                     "/webhook",
                     content=b'{"object":"whatsapp_business_account","entry":[]}',
@@ -60,7 +70,7 @@ def test_a_busy_server_logs_no_secret(pg_db) -> None:
         finally:
             server.stop()
         output = server.output()
-        assert "login failed for vendedor1@sector7.local" in output  # the log is real and verbose enough
+        assert "login failed for vendedor@tienda.com" in output  # the log is real and verbose enough
         for secret in (
             "EAAG-super-secret-token",
             SECRET,
