@@ -8,10 +8,12 @@ import logging
 import sys
 from types import ModuleType
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from nicegui import app, background_tasks, core
 
 from s7 import realtime
+from s7.api.errors import validation_error
 from s7.auth import AuthGate
 from s7.client_address import ClientAddressMiddleware
 from s7.config import get_settings
@@ -57,6 +59,8 @@ def configure() -> None:
         if hasattr(module, "router"):
             app.include_router(module.router)
 
+    # 422 bodies keep FastAPI's shape with Spanish messages (s7.api.errors).
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(BodyLimit)  # innermost: in front of every route, after the gate (s7.limits)
     app.add_middleware(AuthGate)
     app.add_middleware(ClientAddressMiddleware)  # outside the gate: everything sees the resolved client

@@ -287,8 +287,9 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "import-catalog": (
         "importa tu catálogo (CSV o JSON)",
         "Lee un CSV (coma o punto y coma, como lo exporta Excel o Google Sheets) o un JSON y crea o "
-        "actualiza los productos por SKU. Las columnas pueden estar en español (nombre, precio, stock, "
-        "talle...). Informa cuántos productos creó o actualizó y por qué rechazó cada fila.",
+        "actualiza los productos por SKU. Las columnas pueden estar en español (código, nombre, marca, "
+        "precio, stock, cuotas, descripción, imagen...). Informa cuántos productos creó o actualizó y, "
+        "por cada fila rechazada, el motivo con el nombre de la columna como está en tu archivo.",
     ),
     "worker": (
         "solo el trabajo de fondo (procesador, envíos, tareas)",

@@ -330,14 +330,36 @@ def spanish_error(error: Mapping[str, Any]) -> str:
         return f"tiene que ser uno de: {expected}{got}"
     if kind == "missing":
         return "falta"
-    if kind in ("string_too_short", "too_short"):
-        return "es muy corto"
-    if kind in ("string_too_long", "too_long"):
-        return f"es muy largo (hasta {ctx.get('max_length')} caracteres)"
+    if kind == "string_too_short":
+        return f"tiene que tener al menos {ctx.get('min_length')} carácter(es)"
+    if kind == "string_too_long":
+        return f"puede tener hasta {ctx.get('max_length')} caracteres"
+    if kind == "too_short":
+        return f"tiene que tener al menos {ctx.get('min_length')} elemento(s)"
+    if kind == "too_long":
+        return f"puede tener hasta {ctx.get('max_length')} elementos"
     if kind in ("string_type", "string_unicode"):
         return "tiene que ser texto"
     if kind == "string_pattern_mismatch":
         return "no tiene el formato esperado"
+    if kind == "json_invalid":
+        return "el cuerpo no es JSON válido"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "tiene que ser un objeto JSON"
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return "tiene que ser una lista"
+    if kind == "enum":
+        return f"tiene que ser uno de: {str(ctx.get('expected', '')).replace(chr(39), '').replace(' or ', ', ')}{got}"
+    if kind == "extra_forbidden":
+        return "este campo no va"
+    if kind in ("decimal_parsing", "decimal_type"):
+        return f"tiene que ser un número{got}"
+    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
+        return f"tiene que ser una fecha y hora ISO (2026-11-30T14:00:00Z){got}"
+    if kind in ("date_parsing", "date_type", "date_from_datetime_parsing"):
+        return f"tiene que ser una fecha (2026-11-30){got}"
+    if kind in ("url_parsing", "url_type", "url_scheme"):
+        return f"tiene que ser una URL{got}"
     return "valor inválido"
 
 

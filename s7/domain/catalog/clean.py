@@ -12,6 +12,7 @@ import html
 import io
 import json
 import re
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,12 @@ ALIASES = {
     "existencias": "stock", "cantidad": "stock", "popularidad": "popularity", "ventas": "popularity",
     "cuotas": "installments", "descripcion": "description", "atributos": "attributes",
     "imagen": "image_url", "image": "image_url", "foto": "image_url", "link": "url", "enlace": "url",
+}
+# What a reason calls a field when the file has no column for it, if its headers are Spanish.
+SPANISH_LABELS = {
+    "sku": "código", "name": "nombre", "brand": "marca", "category": "categoría", "price": "precio",
+    "currency": "moneda", "stock": "stock", "popularity": "popularidad", "installments": "cuotas",
+    "description": "descripción", "attributes": "atributos", "image_url": "imagen", "url": "enlace",
 }
 # fmt: on
 MAX_LENGTHS = {"sku": 120, "name": 300, "brand": 120, "category": 120, "image_url": 1000, "url": 1000}
@@ -128,7 +135,11 @@ def _csv_records(text: str) -> list[tuple[int, Any]]:
     columns = [canonical_key(h) for h in header]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise CatalogError(f"Al CSV le faltan columnas obligatorias: {', '.join(missing)}.")
+        raise CatalogError(
+            f"Al CSV le faltan columnas obligatorias: {', '.join(missing)} "
+            f"({'; '.join(f'{SPANISH_LABELS[c]} o {c}' for c in missing)})."
+        )
+    labels = [h.strip() for h in header]
     records: list[tuple[int, Any]] = []
     line = reader.line_num
     try:
@@ -137,7 +148,12 @@ def _csv_records(text: str) -> list[tuple[int, Any]]:
             if not any(c.strip() for c in cells):
                 continue
             # An empty cell means "not given", the same as a missing key in JSON.
-            record = {col: cell for col, cell in zip(columns, cells, strict=False) if col and cell.strip() != ""}
+            # Keys are the file's own headers, so a reason can name the column as the file does.
+            record = {
+                label: cell
+                for col, label, cell in zip(columns, labels, cells, strict=False)
+                if col and cell.strip() != ""
+            }
             records.append((start, record))
     except csv.Error as exc:
         raise CatalogError(f"CSV ilegible cerca de la línea {reader.line_num}: {exc}.") from None
@@ -152,9 +168,30 @@ def canonical_key(key: Any) -> str:
 
 
 # ---- cleaning one row ---------------------------------------------------------------------------
-def clean_record(raw: Any) -> dict[str, Any]:
+def column_labels(records: Iterable[tuple[int, Any]]) -> dict[str, str]:
+    """field → how this file names its column ("Precio", " SKU " → "SKU"), the first name seen.
+    A field with no column is named in the file's language: Spanish when any header is an
+    alias (precio, nombre...), the field's own name otherwise."""
+    labels: dict[str, str] = {}
+    spanish = False
+    for _, raw in records:
+        if not isinstance(raw, dict):
+            continue
+        for key in raw:
+            field = canonical_key(key)
+            if field in FIELDS and field not in labels:
+                labels[field] = " ".join(str(key).split())
+                spanish = spanish or plain(str(key)).replace(" ", "_") in ALIASES
+    for field in FIELDS:
+        labels.setdefault(field, SPANISH_LABELS[field] if spanish else field)
+    return labels
+
+
+def clean_record(raw: Any, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A raw row → the product fields it gives, cleaned. Keys not given stay absent (an update
-    keeps their current value). Raises RowError listing every problem in the row."""
+    keeps their current value). Raises RowError listing every problem in the row, each column
+    named as `labels` says (the file's own headers, see `column_labels`)."""
+    labels = labels or {}
     if not isinstance(raw, dict):
         raise RowError("la fila no es un producto (se esperaba un objeto con sku, name y price)")
     record: dict[str, Any] = {}
@@ -169,17 +206,19 @@ def clean_record(raw: Any) -> dict[str, Any]:
         sku = clean_sku(record.get("sku"))
         values["sku"] = sku
     except RowError as exc:
-        problems.append(exc.reason)
+        problems.append(exc.reason.replace("sku", labels.get("sku", "sku"), 1))
+    failed: set[str] = set()
     for field, cleaner in _CLEANERS.items():
         if field not in record:
             continue
         try:
             values[field] = cleaner(record[field])
         except RowError as exc:
-            problems.append(f"{field}: {exc.reason}")
+            problems.append(f"{labels.get(field, field)}: {exc.reason}")
+            failed.add(field)
     for field in ("name", "price"):
-        if values.get(field) is None and not any(p.startswith(f"{field}:") for p in problems):
-            problems.append(f"falta {field}")
+        if values.get(field) is None and field not in failed:
+            problems.append(f"falta {labels.get(field, field)}")
     if "currency" not in values and isinstance(record.get("price"), str):
         values["currency"] = currency_from_price(record["price"])
     if problems:

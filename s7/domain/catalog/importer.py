@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from s7.clock import now
-from s7.domain.catalog.clean import CatalogError, RowError, clean_record, read_records
+from s7.domain.catalog.clean import CatalogError, RowError, clean_record, column_labels, read_records
 from s7.domain.catalog.search import invalidate_index
 from s7.domain.models import Product
 
@@ -124,9 +124,10 @@ def import_catalog(
     notify(0, report.total)
 
     cleaned: dict[str, tuple[int, dict[str, Any]]] = {}
+    labels = column_labels(records)
     for row, raw in records:
         try:
-            values = clean_record(raw)
+            values = clean_record(raw, labels)
         except RowError as exc:
             report.rejected.append(RejectedRow(row, exc.sku, exc.reason))
             continue

@@ -47,10 +47,10 @@ def test_messy_csv_imports_the_good_rows_and_reports_the_bad(any_db: Settings) -
         (14, "NEG-012"),
     ]
     reasons = {r.sku: r.reason for r in report.rejected}
-    assert reasons["SIN-006"] == "falta price"
+    assert reasons["SIN-006"] == "falta Price"  # the column as the file names it
     assert "'consultar' no es un precio" in reasons["SIN-007"]
-    assert reasons[None] == "falta sku"
-    assert reasons["ATR-009"].startswith("attributes: no es JSON válido")
+    assert reasons[None] == "falta SKU"
+    assert reasons["ATR-009"].startswith("Attributes: no es JSON válido")
     assert "mayor que cero" in reasons["NEG-012"]
     assert [(d.row, d.sku) for d in report.duplicates] == [(3, "ZAP-002")]
 
@@ -86,7 +86,7 @@ def test_the_report_serialises_for_the_api(any_db: Settings) -> None:
         report = catalog.import_path(session, MESSY)
     data = report.to_dict()
     assert (data["created"], data["updated"], data["unchanged"], data["rejected_count"]) == (6, 0, 0, 5)
-    assert data["rejected"][0] == {"row": 7, "sku": "SIN-006", "reason": "falta price"}
+    assert data["rejected"][0] == {"row": 7, "sku": "SIN-006", "reason": "falta Price"}
     json.dumps(data)  # plain JSON all the way down
     assert "6 nuevos" in report.summary() and "5 rechazados" in report.summary()
 
@@ -171,7 +171,11 @@ def test_bare_json_list_with_numbers_as_strings(any_db: Settings) -> None:
         (b'{"products": []}', "catalog.json", "no tiene productos"),
         (b'[{"foo": 1}, {"bar": 2}]', "catalog.json", "No parece un catálogo"),
         (b"[1, 2, 3]", "catalog.json", "No parece un catálogo"),
-        (b"nombre_cliente,telefono\nAna,123\n", "clientes.csv", "faltan columnas obligatorias: sku, name, price"),
+        (
+            b"nombre_cliente,telefono\nAna,123\n",
+            "clientes.csv",
+            "faltan columnas obligatorias: sku, name, price (código o sku; nombre o name; precio o price)",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_catalog_changes_nothing(
@@ -264,3 +268,20 @@ def test_a_price_cell_with_anything_but_currency_marks_is_rejected(junk: str) ->
 
     with pytest.raises(RowError):
         parse_money(junk)
+
+
+def test_rejection_reasons_name_the_files_own_columns(any_db: Settings) -> None:
+    spanish = (
+        "Código;Nombre;Precio;Stock\nA-1;Remera;;3\nA-2;Buzo;consultar;muchos\n;Gorra;100;1\nA-4;;200;1\n"
+    ).encode()
+    report = run_import(spanish, "productos.csv")
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert reasons[2] == "falta Precio"
+    assert reasons[3] == "Precio: 'consultar' no es un precio; Stock: 'muchos' no es una cantidad"
+    assert reasons[4] == "falta Código"
+    assert reasons[5] == "falta Nombre"
+    # JSON with Spanish keys and a field the file never has: named in the file's language.
+    report = run_import([{"codigo": "B-1", "nombre": "Taza"}], "productos.json")
+    assert [r.reason for r in report.rejected] == ["falta precio"]
+    report = run_import([{"sku": "B-2", "name": "Mug"}], "products.json")
+    assert [r.reason for r in report.rejected] == ["falta price"]
