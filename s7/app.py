@@ -20,6 +20,7 @@ from s7.config import get_settings
 from s7.db import get_engine, reset_engine
 from s7.headers import SecurityHeaders
 from s7.limits import BodyLimit
+from s7.pages import sessions
 
 log = logging.getLogger(__name__)
 _bridge_stop: asyncio.Event | None = None
@@ -73,6 +74,7 @@ def configure() -> None:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(SecurityHeaders)  # outermost: on every response, the gate's and CORS's too
+    sessions.install()  # every panel action re-checks its session (s7.pages.sessions)
     app.on_startup(_start_services)
     app.on_shutdown(_stop_services)
 

@@ -7,23 +7,29 @@ password reset, so every token minted before dies at once on every replica.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from passlib.context import CryptContext
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from s7 import realtime
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain import logins
-from s7.domain.models import User
+from s7.domain.models import RevokedSession, User
 
 log = logging.getLogger(__name__)
 
@@ -60,39 +66,113 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "sv": user.session_version})
+    """A new session: its own random id (`sid`, what a logout revokes) and the user's current
+    session_version (what ending every session bumps)."""
+    return _serializer().dumps({"uid": user.id, "sv": user.session_version, "sid": secrets.token_hex(16)})
 
 
 @dataclass(frozen=True)
 class CurrentUser:
-    """What a request knows about its user (detached from any DB session)."""
+    """What a request knows about its user and session (detached from any DB session)."""
 
     id: int
     email: str
     name: str
     role: str
+    session_version: int = 0
+    session_id: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
 
-def user_from_token(token: str | None) -> CurrentUser | None:
-    """Valid signature, not expired, user active and session_version unchanged → the user."""
+@dataclass(frozen=True)
+class _Claims:
+    uid: int
+    sv: int
+    sid: str
+    issued_at: datetime
+
+
+def _claims(token: str | None) -> _Claims | None:
+    """Signature valid and not expired; tokens from before session ids (no `sid`) are refused."""
     if not token:
         return None
     max_age = get_settings().TOKEN_MAX_AGE_HOURS * 3600
     try:
-        claims = _serializer().loads(token, max_age=max_age)
+        claims, issued_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(claims, dict) or not isinstance(claims.get("uid"), int):
+    if not isinstance(claims, dict):
+        return None
+    uid, sv, sid = claims.get("uid"), claims.get("sv"), claims.get("sid")
+    if not isinstance(uid, int) or not isinstance(sv, int) or not isinstance(sid, str) or len(sid) != 32:
+        return None
+    return _Claims(uid, sv, sid, issued_at)
+
+
+def _live_user(session: Session, uid: int, sv: int, sid: str) -> User | None:
+    user = session.get(User, uid)
+    if user is None or not user.active or user.session_version != sv:
+        return None
+    if session.get(RevokedSession, sid) is not None:
+        return None
+    return user
+
+
+def user_from_token(token: str | None) -> CurrentUser | None:
+    """Valid signature, not expired, not logged out, user active and session_version unchanged
+    → the user."""
+    claims = _claims(token)
+    if claims is None:
         return None
     with session_scope() as session:
-        user = session.get(User, claims["uid"])
-        if user is None or not user.active or user.session_version != claims.get("sv"):
+        user = _live_user(session, claims.uid, claims.sv, claims.sid)
+        if user is None:
             return None
-        return CurrentUser(user.id, user.email, user.name, user.role)
+        return CurrentUser(user.id, user.email, user.name, user.role, user.session_version, claims.sid)
+
+
+def session_alive(user: CurrentUser) -> bool:
+    """Re-check, now, that this session still stands (panel actions ask before each event)."""
+    with session_scope() as session:
+        return _live_user(session, user.id, user.session_version, user.session_id) is not None
+
+
+def revoke_token(token: str | None) -> int | None:
+    """Logout: this token's session is refused from now on, on every replica; its open tabs are
+    told (and cut) once committed. Returns the user id, None for a token that was not valid."""
+    claims = _claims(token)
+    if claims is None:
+        return None
+    expires_at = claims.issued_at + timedelta(hours=get_settings().TOKEN_MAX_AGE_HOURS)
+    with session_scope() as session:
+        if session.get(RevokedSession, claims.sid) is None:
+            session.add(RevokedSession(session_id=claims.sid, user_id=claims.uid, expires_at=expires_at))
+        realtime.publish_after_commit(session, "session_ended", user_id=claims.uid, session_id=claims.sid)
+    return claims.uid
+
+
+def csrf_token(session_token: str | None) -> str:
+    """The panel's anti-CSRF value for state-changing form posts (logout): bound to the session
+    id, so it is useless in another session and needs no storage."""
+    claims = _claims(session_token)
+    if claims is None:
+        return ""
+    secret = get_settings().session_secret.encode()
+    return hmac.new(secret, f"csrf:{claims.sid}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(session_token: str | None, presented: str | None) -> bool:
+    expected = csrf_token(session_token)
+    return bool(expected) and hmac.compare_digest(expected, presented or "")
+
+
+def prune_revoked_sessions(session: Session, now: datetime) -> int:
+    """Revocations of tokens that have expired anyway are no longer needed."""
+    result = session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # ---- login --------------------------------------------------------------------------------------

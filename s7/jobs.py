@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
+from s7 import auth
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
@@ -53,6 +54,7 @@ JOBS: dict[str, JobBody] = {
     "after_hours_followup": followups.send_after_hours_followups,
     "outbox_retries": _wake_outbox,
     "login_throttle_prune": logins.prune_login_throttle,
+    "revoked_sessions_prune": auth.prune_revoked_sessions,
     "reminders": reminders.fire_due,
 }
 

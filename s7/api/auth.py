@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from s7.auth import LoginThrottled, authenticate, issue_token
+from s7.api.deps import api_user
+from s7.auth import CurrentUser, LoginThrottled, authenticate, issue_token, revoke_token, token_from_scope
 from s7.config import get_settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -53,3 +54,14 @@ def login(body: LoginIn, request: Request) -> TokenOut:
         expires_in=int(get_settings().TOKEN_MAX_AGE_HOURS * 3600),
         user={"id": user.id, "email": user.email, "name": user.name, "role": user.role},
     )
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Cerrar esta sesión: el token deja de valer en el acto, en todas las réplicas",
+    responses={401: {"description": "Token inválido o vencido"}},
+)
+def logout(request: Request, _user: CurrentUser = Depends(api_user)) -> Response:
+    revoke_token(token_from_scope(request.scope))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,7 @@
 Every change is made by an admin (`actor_id`), re-checked here against the database, so the
 panel and the API share one authorization rule. Deactivation and password resets bump
 `session_version` (every token minted before dies, on every replica) and, once committed, tell
-that user's open tabs their session ended (the `session_ended` event `login.end_sessions` sends).
+that user's open tabs their session ended (the `session_ended` event; s7.pages.sessions cuts them).
 The store never loses its last active admin.
 """
 
@@ -205,6 +205,22 @@ def set_active(session: Session, user_id: int, active: bool, *, actor_id: int) -
     return view(user)
 
 
+def end_all_sessions(session: Session, user_id: int, *, actor_id: int) -> UserView:
+    """ "Cerrar sesión en todos los dispositivos": every token and open tab of this user ends now.
+    Allowed to the user themself (lost phone, shared computer) and to any active admin."""
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.active:
+        raise NotAllowed("Tu sesión ya no es válida")
+    if actor_id != user_id:
+        require_admin(session, actor_id)
+    user = _get(session, user_id, for_update=True)
+    _end_sessions(session, user)
+    session.flush()
+    conversations.audit(session, None, "sessions_ended", actor=actor.role, user=actor, user_id=user.id)
+    realtime.publish_after_commit(session, "user", user_id=user.id)
+    return view(user)
+
+
 def _lock_active_admins(session: Session) -> None:
     """Two admins deactivating each other at once: the second waits and then sees one admin left.
     (SQLite serialises writers by itself; FOR UPDATE is a no-op there.)"""
@@ -225,8 +241,8 @@ def _free_their_chats(session: Session, user: User, actor: User) -> None:
 def _end_sessions(session: Session, user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
     session.flush()
-    # Same event as s7.pages.login.end_sessions, but only once the change is committed: a
-    # rolled-back reset must not log anybody out.
+    # Only once the change is committed (a rolled-back reset must not log anybody out), every
+    # open tab of this user, on every replica, is ended by the server (s7.pages.sessions).
     realtime.publish_after_commit(session, "session_ended", user_id=user.id)
 
 

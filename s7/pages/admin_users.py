@@ -10,11 +10,12 @@ from s7.auth import CurrentUser
 from s7.clock import as_utc
 from s7.config import get_settings
 from s7.db import session_scope
-from s7.domain import users
+from s7.domain import logins, users
 from s7.pages.layout import frame, io, live
 from s7.pages.words import count
 
 ROLE_LABELS = {"seller": "Vendedor", "admin": "Admin"}
+RECENT_LOGINS = 30
 
 
 def _load() -> list[users.UserView]:
@@ -30,6 +31,16 @@ def _create(actor_id: int, email: str, name: str, password: str, role: str) -> u
 def _reset(actor_id: int, user_id: int, password: str) -> users.UserView:
     with session_scope() as session:
         return users.reset_password(session, user_id, password, actor_id=actor_id)
+
+
+def _end_sessions(actor_id: int, user_id: int) -> users.UserView:
+    with session_scope() as session:
+        return users.end_all_sessions(session, user_id, actor_id=actor_id)
+
+
+def _recent_logins() -> list[logins.LoginView]:
+    with session_scope() as session:
+        return logins.recent_logins(session, limit=RECENT_LOGINS)
 
 
 def _set_active(actor_id: int, user_id: int, active: bool) -> users.UserView:
@@ -61,11 +72,15 @@ class TeamPage:
             ).classes("text-slate-600")
             self._create_form()
             self.team_list()
+            self.logins = await io(_recent_logins)
+            self.login_list()
         live(self._on_event)
 
     async def _on_event(self, event: realtime.Event) -> None:
         if event.kind in ("user", "resync"):
             await self.reload()
+            self.logins = await io(_recent_logins)
+            self.login_list.refresh()
 
     async def reload(self) -> None:
         self.team = await io(_load)
@@ -142,6 +157,9 @@ class TeamPage:
                 "text-sm " + ("text-teal-700" if member.active else "text-red-700")
             ).mark(f"state-{member.id}")
             ui.label(f"Último ingreso: {_when(member.last_login_at)}").classes("text-xs text-slate-500 w-44")
+            end = ui.button("Cerrar sesiones", icon="logout", on_click=lambda m=member: self._end_sessions(m))
+            end.props("flat dense no-caps").mark(f"end-sessions-{member.id}")
+            end.tooltip("Cierra su sesión en todos los dispositivos y pestañas abiertas")
             ui.button("Nueva contraseña", icon="key", on_click=lambda m=member: self._reset_dialog(m)).props(
                 "flat dense no-caps"
             ).mark(f"reset-{member.id}")
@@ -199,6 +217,48 @@ class TeamPage:
                     'unelevated no-caps color=negative data-testid="deactivate-confirm"'
                 ).mark("deactivate-confirm")
         dialog.open()
+
+    async def _end_sessions(self, member: users.UserView) -> None:
+        try:
+            await io(_end_sessions, self.me.id, member.id)
+        except users.UserError as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.notify(f"Listo: se cerraron las sesiones de {member.name} en todos sus dispositivos", type="positive")
+
+    # ---- sign-in audit ----------------------------------------------------------------------------
+    @ui.refreshable_method
+    def login_list(self) -> None:
+        with ui.card().classes("w-full").mark("recent-logins"):
+            ui.label("Ingresos recientes").classes("text-lg font-semibold")
+            ui.label(
+                "Los últimos intentos de ingreso, buenos y fallidos, con la dirección y el navegador. "
+                "Muchos fallidos desde una dirección que no conocés pueden ser alguien probando contraseñas."
+            ).classes("text-sm text-slate-600")
+            if not self.logins:
+                ui.label("Todavía no hubo ingresos.").classes("text-slate-500")
+                return
+            rows = [
+                {
+                    "id": index,
+                    "when": _when(entry.at),
+                    "who": entry.user_name or entry.email,
+                    "email": entry.email,
+                    "outcome": entry.label,
+                    "address": entry.address,
+                    "agent": entry.user_agent[:80],
+                }
+                for index, entry in enumerate(self.logins)
+            ]
+            columns = [
+                {"name": "when", "label": "Cuándo", "field": "when", "align": "left"},
+                {"name": "who", "label": "Quién", "field": "who", "align": "left"},
+                {"name": "email", "label": "Email", "field": "email", "align": "left"},
+                {"name": "outcome", "label": "Resultado", "field": "outcome", "align": "left"},
+                {"name": "address", "label": "Dirección", "field": "address", "align": "left"},
+                {"name": "agent", "label": "Navegador", "field": "agent", "align": "left"},
+            ]
+            ui.table(columns=columns, rows=rows, row_key="id").props("flat dense wrap-cells").classes("w-full")
 
     async def _set_active(self, member: users.UserView, active: bool) -> None:
         try:

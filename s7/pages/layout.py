@@ -12,8 +12,11 @@ from fastapi import Request
 from nicegui import background_tasks, ui
 
 from s7 import realtime
-from s7.auth import CurrentUser, request_user
+from s7.auth import CurrentUser, csrf_token, request_user, token_from_scope
 from s7.config import get_settings
+from s7.db import session_scope
+from s7.domain import users
+from s7.pages import sessions
 
 BRAND = "Sector 7"
 _NAV = [
@@ -61,8 +64,12 @@ def frame(request: Request, title: str, *, admin_only: bool = False) -> Iterator
                 for path, label, _icon, needs_admin in _NAV:
                     if not needs_admin or user.is_admin:
                         ui.menu_item(label, on_click=lambda p=path: ui.navigate.to(p)).classes("sm:hidden")
-                ui.menu_item("Cerrar sesión", on_click=lambda: ui.navigate.to("/auth/logout"))
-    _log_out_when_session_ends(user)
+                ui.menu_item("Cerrar sesión", on_click=_submit_logout).mark("logout")
+                ui.menu_item("Cerrar sesión en todos los dispositivos", on_click=lambda: _end_everywhere(user)).mark(
+                    "logout-everywhere"
+                )
+    _logout_form(request)
+    sessions.watch(ui.context.client, user)
     if admin_only and not user.is_admin:
         with ui.card().classes("m-8 max-w-md mx-auto").mark("no-permission"):
             ui.label("Sin permiso").classes("text-xl font-bold")
@@ -96,14 +103,29 @@ def live(callback: Callable[[realtime.Event], Any]) -> None:
     client.on_delete(unsubscribe)
 
 
-def _log_out_when_session_ends(user: CurrentUser) -> None:
-    """Deactivation or a password reset ends this user's open tabs at once."""
+def _logout_form(request: Request) -> None:
+    """Logout is a POST carrying this session's CSRF value (s7.pages.login.logout)."""
+    csrf = csrf_token(token_from_scope(request.scope))
+    with ui.element("form").props('id="s7-logout" method="post" action="/auth/logout"').classes("hidden"):
+        ui.element("input").props(f'type="hidden" name="csrf" value="{csrf}"')
 
-    def on_event(event: realtime.Event) -> None:
-        if event.kind == "session_ended" and event.get("user_id") == user.id:
-            ui.navigate.to("/login?ended=1")
 
-    live(on_event)
+def _submit_logout() -> None:
+    sessions.leaving(ui.context.client)
+    ui.run_javascript("document.getElementById('s7-logout').submit()")
+
+
+def _end_all(user_id: int, actor_id: int) -> None:
+    with session_scope() as session:
+        users.end_all_sessions(session, user_id, actor_id=actor_id)
+
+
+async def _end_everywhere(user: CurrentUser) -> None:
+    """Every session of mine ends, this tab's too (the server ends it with the rest)."""
+    try:
+        await io(_end_all, user.id, user.id)
+    except users.UserError as exc:
+        ui.notify(str(exc), type="negative")
 
 
 async def io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

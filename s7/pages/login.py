@@ -7,19 +7,21 @@ it works even before the websocket connects.
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from nicegui import ui
 from starlette.concurrency import run_in_threadpool
 
-from s7 import realtime
 from s7.api.auth import client_ip, user_agent
 from s7.auth import (
     SESSION_COOKIE,
     LoginThrottled,
     authenticate,
+    csrf_ok,
     issue_token,
     request_user,
+    revoke_token,
     safe_redirect_target,
+    user_from_token,
 )
 from s7.config import EMAIL_SHAPE, get_settings
 
@@ -66,16 +68,19 @@ def _back_to_login(error: str, target: str, *, wait: int = 0) -> RedirectRespons
     return RedirectResponse("/login?" + urlencode(query), status_code=303)
 
 
-@router.api_route("/auth/logout", methods=["GET", "POST"])
-def logout() -> RedirectResponse:
+@router.post("/auth/logout")
+def logout(request: Request, csrf: str = Form("", max_length=128)) -> Response:
+    """The panel's logout: a form POST carrying the session's CSRF value (see layout.frame).
+    Revokes this session server-side (every tab of it, on every replica) and drops the cookie.
+    A post without the right value changes nothing (a stranger's page cannot log you out)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if user_from_token(token) is not None:
+        if not csrf_ok(token, csrf):
+            return PlainTextResponse("Pedido inválido: recargá la página y probá de nuevo.", status_code=403)
+        revoke_token(token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-def end_sessions(user_id: int) -> None:
-    """Tell every open tab of this user (on every replica) that its session is over."""
-    realtime.publish("session_ended", user_id=user_id)
 
 
 @ui.page("/login", title="Ingresar · Sector 7")

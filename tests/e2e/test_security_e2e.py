@@ -4,8 +4,10 @@ no violation, and open tabs that really end when their session does."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import make_settings
@@ -51,6 +53,14 @@ def test_the_panels_key_flows_run_under_the_csp(browser, live_server, tmp_path) 
     page.locator(".q-message", has_text="Sale $10.000").wait_for()
     screenshot(page, "csp-inbox")
     assert_no_csp_violation(page, console)
+    # Logout from the user menu: a form POST with the session's CSRF value, under the CSP.
+    cookie = next(c["value"] for c in context.cookies() if c["name"] == "s7_session")
+    page.locator("[data-testid=user-menu], .q-btn:has(i:text('account_circle'))").first.click()
+    page.get_by_text("Cerrar sesión", exact=True).click()
+    page.wait_for_url("**/login")  # not "?ended=1": this tab left by itself
+    assert_no_csp_violation(page, console)
+    bearer = {"Authorization": f"Bearer {cookie}"}
+    assert httpx.get(live_server.url + "/api/conversations", headers=bearer).status_code == 401  # revoked
     context.close()
 
     context, page, console = watched_page(browser, live_server.url, ADMIN)
@@ -71,3 +81,57 @@ def test_the_panels_key_flows_run_under_the_csp(browser, live_server, tmp_path) 
     page.wait_for_function("window.__csp.length > 0")
     assert page.evaluate("window.__csp")[0].startswith("img-src")
     context.close()
+
+
+def _api_login(base_url: str, credentials: tuple[str, str]) -> dict[str, str]:
+    response = httpx.post(base_url + "/api/auth/login", json={"email": credentials[0], "password": credentials[1]})
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_a_password_reset_disconnects_open_tabs_and_their_next_action_is_refused(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    url = live_server.url
+    customer_writes(url, make_settings().META_APP_SECRET, "sandbox", "5491170009002", "¿Hay stock?", "Eva Reset")
+    tabs = []
+    for _ in range(2):  # two of the seller's own browsers: a plain one, and one that ignores redirects
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        login(page, url, SELLER1)
+        page.locator(".s7-chat-row", has_text="Eva Reset").first.click()
+        page.locator(".q-message", has_text="¿Hay stock?").wait_for()
+        page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+        tabs.append((context, page))
+    (plain_context, plain), (stubborn_context, stubborn) = tabs
+    # A modified client that ignores "go to /login": a 204 leaves the current page in place.
+    stubborn.route("**/login**", lambda route: route.fulfill(status=204))
+
+    admin = _api_login(url, ADMIN)
+    seller_id = next(u["id"] for u in httpx.get(url + "/api/users", headers=admin).json() if u["email"] == SELLER1[0])
+    started = time.monotonic()
+    reset = httpx.post(f"{url}/api/users/{seller_id}/password", json={"password": "otra-clave-99"}, headers=admin)
+    assert reset.status_code == 200
+    plain.wait_for_url("**/login?ended=1", timeout=10_000)
+    redirected = time.monotonic() - started
+    stubborn.wait_for_function("window.socket && !window.socket.connected", timeout=10_000)
+    disconnected = time.monotonic() - started
+    print(
+        f"\npassword reset → plain tab on /login: {redirected * 1000:.0f} ms; "
+        f"stubborn tab's socket cut by the server: {disconnected * 1000:.0f} ms"
+    )
+    assert disconnected < 5
+
+    # Its next action goes nowhere: the socket cannot reconnect with the dead session.
+    composer = stubborn.get_by_placeholder("Escribí tu respuesta")
+    composer.fill("Enviado después del reset")
+    composer.press("Enter")
+    time.sleep(3)
+    assert stubborn.evaluate("window.socket.connected") is False
+    chats = httpx.get(url + "/api/conversations", headers=admin).json()
+    items = chats["items"] if isinstance(chats, dict) else chats
+    chat_id = next(c["id"] for c in items if c.get("name") == "Eva Reset")
+    messages = httpx.get(f"{url}/api/conversations/{chat_id}/messages", headers=admin).json()
+    texts = [m.get("text") for m in (messages["items"] if isinstance(messages, dict) else messages)]
+    assert "Enviado después del reset" not in texts
+    screenshot(stubborn, "reset-stubborn-tab")
+    plain_context.close()
+    stubborn_context.close()
