@@ -10,6 +10,12 @@ query and no product is scored one by one.
 Match quality of a product = the weighted share of the customer's words it contains,
 each word graded by how it matched (exact, prefix, typo; name/brand/category above
 attributes). Words are folded (see `text_es`) so spelling variants meet exactly.
+
+A word no product contains ("para la facu", a brand the store does not carry) is dropped
+rather than allowed to sink the whole query, and reported (`Ranking.dropped`) so the bot can
+say what it did find. The one exception is the query's head, the first word that names a
+thing ("pintura" in "pintura latex blanca"): when the catalog has nothing like it, the
+words describing it must not pass for a match, so the ranking is empty.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,9 @@ _GRADE_STEP = 20  # grades are rounded to 1/20 so equal-looking matches share a 
 _EXACT, _PREFIX_LONG, _PREFIX_SHORT, _SPLIT = 1.0, 0.9, 0.8, 0.9
 _TYPO_SCALE = 0.95  # a typo match never grades as high as an exact one
 _SYNONYM = 0.9  # "hoodie" finds "buzo", but a product that says "hoodie" comes first
+_HEAD_WEIGHT = 1.25  # "silla para la compu": the chair matters more than the computer
+_HEAD_MIN_GRADE = 0.81  # a short prefix ("cana" of "canguro") does not make the head known
+_DIMINUTIVES = (("itos", "o"), ("itas", "a"), ("ito", "o"), ("ita", "a"))  # "fundita" → "funda"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,9 @@ class Ranking:
     # The best match by quality alone (ties: in stock, then popular). The bot uses it to say
     # "that one is out of stock" when the closest product is not among the in-stock options.
     best: RankedMatch | None
+    dropped: list[str] = field(default_factory=list)  # the customer's words no product has
+    matched: list[str] = field(default_factory=list)  # the customer's words the best match has
+    unknown_head: str | None = None  # the thing asked for, when nothing like it is sold
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class SearchSettings:
     bucket: float
     attribute_weight: float
     stopwords: frozenset[str]
+    generic_heads: frozenset[str]  # "algo", "regalo": words that do not name the thing wanted
     replacements: dict[tuple[str, ...], tuple[str, ...]]  # plain words → plain words
     groups: dict[str, frozenset[str]]  # folded word → folded words meaning the same
 
@@ -103,15 +116,27 @@ def load_settings(data_dir: Path = DATA_DIR) -> SearchSettings:
         bucket=float(tuning["bucket"]),
         attribute_weight=float(tuning["attribute_weight"]),
         stopwords=frozenset(w for s in tuning.get("stopwords", []) for w in words(s)),
+        generic_heads=frozenset(w for s in tuning.get("generic_heads", []) for w in words(s)),
         replacements=replacements,
         groups={k: frozenset(v) for k, v in groups.items()},
     )
+
+
+def with_vocabulary(settings: SearchSettings, entries: Iterable[tuple[str, str]]) -> SearchSettings:
+    """The settings plus a store's own "when they say X, search Y" entries (X wins over the file)."""
+    replacements = dict(settings.replacements)
+    for source, target in entries:
+        if words(source) and words(target):
+            replacements[tuple(words(source))] = tuple(words(target))
+    return replace(settings, replacements=replacements)
 
 
 @dataclass(frozen=True)
 class _Term:
     alternatives: tuple[tuple[str, float], ...]  # (folded spelling, how much it counts)
     weight: float
+    word: str = ""  # as the customer wrote it (plain), to say what matched
+    head: bool = False
 
 
 def attribute_words(attributes: dict[str, Any]) -> list[str]:
@@ -154,7 +179,8 @@ def _to_bits(positions: Iterable[int], nbytes: int) -> int:
 
 def _typo_cutoff(length: int) -> float:
     # One slip in a short word changes a big share of it; long words can afford a bit more.
-    return 86.0 if length <= 4 else 80.0 if length <= 6 else 78.0
+    # A swapped letter in six ("libros"/"libres") is another word; a missing one is a typo.
+    return 86.0 if length <= 4 else 84.0 if length <= 6 else 78.0
 
 
 class SearchIndex:
@@ -211,10 +237,18 @@ class SearchIndex:
         terms = self.terms(query)
         if not terms:
             return Ranking([], None)
+        analysed = [(term, *self._term_levels(term)) for term in terms]
+        dropped = [term.word for term, levels, _ in analysed if not levels]
+        head = next((a for a in analysed if a[0].head), None)
+        if head is not None and (not head[1] or head[1][0][0] < _HEAD_MIN_GRADE):
+            return Ranking([], None, dropped=dropped, unknown_head=head[0].word)
+        known = [(term.weight, levels, union) for term, levels, union in analysed if levels]
+        if dropped and all(weight < 1.0 for weight, _, _ in known):
+            return Ranking([], None, dropped=dropped)  # a size or model number alone names nothing
         start = self._in_stock_mask if in_stock_only else self._all
-        leaves = self._walk(terms, start)
+        leaves = self._walk(known, start)
         if not leaves:
-            return Ranking([], None)
+            return Ranking([], None, dropped=dropped)
         best_quality = max(q for q, _ in leaves)
         floor = max(self.settings.min_quality, best_quality - self.settings.relative_margin)
         buckets: dict[int, list[tuple[float, int]]] = defaultdict(list)
@@ -242,7 +276,10 @@ class SearchIndex:
         for _, leaf_bits in top_group:
             top_bits |= leaf_bits
         best_position = (top_bits & -top_bits).bit_length() - 1
-        return Ranking(matches, self._match(best_position, self._quality_of(best_position, top_group)))
+        best_bit = 1 << best_position
+        matched = [term.word for term, levels, union in analysed if levels and union & best_bit]
+        best = self._match(best_position, self._quality_of(best_position, top_group))
+        return Ranking(matches, best, dropped=dropped, matched=matched)
 
     def terms(self, query: str) -> list[_Term]:
         """The customer's words, minus filler, with synonyms and abbreviations expanded."""
@@ -267,8 +304,20 @@ class SearchIndex:
                 i += 1
         terms: list[_Term] = []
         seen: set[frozenset[str]] = set()
+        # "algo para el mate", "para correr": the query names a use, not a thing; no head.
+        head_found = False
+        for word in plain_words:
+            if word in settings.generic_heads:
+                head_found = True
+                break
+            if word not in settings.stopwords:
+                break
         for word, spellings in expanded:
             own = {fold_word(s) for s in spellings}
+            for ending, vowel in _DIMINUTIVES:
+                if word.endswith(ending) and len(word) > len(ending) + 2:
+                    own.add(fold_word(word[: -len(ending)] + vowel + ("s" if ending.endswith("s") else "")))
+                    break
             alternatives = dict.fromkeys(own, 1.0)
             for spelling in own:
                 for synonym in settings.groups.get(spelling, frozenset()):
@@ -280,7 +329,11 @@ class SearchIndex:
             # Sizes and model numbers ("42", "5") narrow a search but should not carry it alone;
             # two-letter scraps ("ps", "xl") even less.
             weight = 0.75 if word.isdigit() else 0.5 if len(word) <= 2 else 1.0
-            terms.append(_Term(tuple(sorted(alternatives.items())), weight))
+            head = not head_found and weight == 1.0
+            head_found = head_found or head
+            terms.append(
+                _Term(tuple(sorted(alternatives.items())), weight * (_HEAD_WEIGHT if head else 1.0), word, head)
+            )
         return terms[:_MAX_TERMS]
 
     def _similar_words(self, term: _Term) -> dict[str, float]:
@@ -349,20 +402,18 @@ class SearchIndex:
             return found
         return _to_bits(found, self._nbytes)
 
-    def _walk(self, terms: Sequence[_Term], start: int) -> list[tuple[float, int]]:
+    def _walk(self, known: Sequence[tuple[float, list[tuple[float, int]], int]], start: int) -> list[tuple[float, int]]:
         """Every distinct combination of term grades that some product has: (quality, products).
 
-        A depth-first walk over the terms, pruned as soon as a branch holds no product or can
-        no longer reach the minimum quality; real queries visit a few dozen branches.
+        `known`: (weight, levels, union) of the terms some product matches; the others are left
+        out of the quality. A depth-first walk over the terms, pruned as soon as a branch holds
+        no product or can no longer reach the minimum quality; real queries visit a few dozen
+        branches.
         """
-        total_weight = sum(t.weight for t in terms)
-        matched = []
-        for term in terms:
-            levels, union = self._term_levels(term)
-            if levels:
-                matched.append((term.weight, levels, union))
+        matched = list(known)
         if not matched:
             return []
+        total_weight = sum(weight for weight, _, _ in matched)
         matched.sort(key=lambda m: m[2].bit_count())  # rare words first: empty branches die early
         reachable = [0.0] * (len(matched) + 1)
         for i in range(len(matched) - 1, -1, -1):

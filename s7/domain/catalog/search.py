@@ -103,6 +103,9 @@ class SearchHits(list[SearchHit]):
     by quality alone, so a caller can tell "the one you asked for is out of stock"."""
 
     best: SearchHit | None = None
+    dropped: list[str] = []  # the customer's words no product has ("puma" when no Puma is sold)
+    matched: list[str] = []  # the customer's words the closest product has
+    unknown_head: str | None = None  # the thing asked for, when nothing like it is sold
 
 
 def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool = False) -> SearchHits:
@@ -123,6 +126,7 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
             )
             if ranking.best is not None:
                 hits.best = SearchHit.from_product(rows[ranking.best.product_id], round(ranking.best.quality * 100))
+            hits.dropped, hits.matched, hits.unknown_head = ranking.dropped, ranking.matched, ranking.unknown_head
             return hits
         # The index is older than the table (another replica imported, or tests reset it).
         if attempt == 0:

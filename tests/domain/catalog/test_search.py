@@ -85,9 +85,31 @@ def test_a_word_itself_ranks_above_its_synonym(index: SearchIndex) -> None:
     assert skus(index, "buzo")[:2] == ["BUZO", "HOOD"]  # both say buzo (hoodie ≡ buzo): popularity
 
 
-@pytest.mark.parametrize("query", ["heladera", "zapatillas puma", "iphone", "qwerty asdf", "", "   ", "de la"])
+@pytest.mark.parametrize("query", ["heladera", "iphone", "qwerty asdf", "", "   ", "de la", "pintura blanca"])
 def test_weak_or_no_matches_are_not_offered(index: SearchIndex, query: str) -> None:
     assert skus(index, query) == []
+
+
+def test_a_word_no_product_has_is_dropped_and_said(index: SearchIndex) -> None:
+    # Was: "zapatillas puma" found nothing, a dead end while four pairs of zapatillas were there.
+    ranking = index.rank("zapatillas puma para la facu", limit=10)
+    assert [m.sku for m in ranking.matches] == ["AM90-BL", "FORUM", "REV6", "AM90-NG"]
+    assert ranking.dropped == ["puma", "facu"] and ranking.matched == ["zapatillas"]
+
+
+@pytest.mark.parametrize("query", ["pintura latex blanca", "cubiertas para la moto", "caña de pescar", "libros nike"])
+def test_what_describes_an_unsold_thing_does_not_pass_for_a_match(index: SearchIndex, query: str) -> None:
+    ranking = index.rank(query, limit=10)
+    assert ranking.matches == [] and ranking.unknown_head is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("algo para jugar a la play", "PS5"), ("un celu", "A55"), ("remerita", None), ("buzito liso", "BUZO")],
+)
+def test_generic_heads_diminutives_and_slang(index: SearchIndex, query: str, expected: str | None) -> None:
+    found = skus(index, query)
+    assert (found[0] if found else None) == expected
 
 
 def test_a_model_number_does_not_drag_in_other_models(index: SearchIndex) -> None:
