@@ -570,3 +570,15 @@ class QuickReply(Base):
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class StoreProfile(Base):
+    """What is true about the store (one row): the bot states store facts only from here, and
+    the jobs read opening hours from here once an admin saved them (DESIGN rule 11)."""
+
+    __tablename__ = "store_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from s7.domain.bot.understand import gender_of
 from s7.domain.catalog import SearchHit
 from s7.domain.text_es import fold, plain
 
@@ -43,6 +44,14 @@ def load_phrases(path: Path = PHRASES_FILE) -> dict[str, Any]:
 
 def say(key: str, **fields: Any) -> str:
     return str(load_phrases()[key]).format(**fields)
+
+
+def agreement(hit: SearchHit) -> dict[str, str]:
+    """{lo}/{sale} for a product: "las zapatillas… ¿te las reservo?", "los auriculares salen"."""
+    gender, plural = gender_of(hit.name, hit.category)
+    pronoun = ("la" if gender == "f" else "lo") + ("s" if plural else "")
+    sale = "salen" if plural else "sale"
+    return {"lo": pronoun, "sale": sale, "Sale": sale.capitalize()}
 
 
 def button(action: str) -> dict[str, str]:
@@ -220,6 +229,7 @@ def detail(hit: SearchHit) -> Reply:
     sizes = sizes_of(hit.attributes)
     text = say(
         "detail",
+        **agreement(hit),
         name=hit.name,
         price=money(hit.price, hit.currency),
         installments=_installments_part(hit),
@@ -236,14 +246,20 @@ def out_of_stock(hit: SearchHit, alternatives: Sequence[SearchHit]) -> Reply:
 
 
 def price(hit: SearchHit) -> Reply:
-    text = say("price", name=hit.name, price=money(hit.price, hit.currency), installments=_installments_part(hit))
+    text = say(
+        "price",
+        **agreement(hit),
+        name=hit.name,
+        price=money(hit.price, hit.currency),
+        installments=_installments_part(hit),
+    )
     return Reply(text, _after_answer(hit))
 
 
 def installments(hit: SearchHit) -> Reply:
     price_text = money(hit.price, hit.currency)
     if not hit.installments:
-        return Reply(say("installments_no", name=hit.name, price=price_text), _after_answer(hit))
+        return Reply(say("installments_no", **agreement(hit), name=hit.name, price=price_text), _after_answer(hit))
     amount = money(installment_amount(hit.price, hit.installments), hit.currency)
     text = say("installments_yes", name=hit.name, n=hit.installments, amount=amount, price=price_text)
     return Reply(text, _after_answer(hit))
@@ -265,6 +281,7 @@ def sizes(hit: SearchHit, asked: str | None) -> Reply:
     if has_size(hit, asked):
         text = say(
             "size_yes",
+            **agreement(hit),
             name=hit.name,
             size=asked,
             price=money(hit.price, hit.currency),

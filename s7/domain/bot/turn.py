@@ -19,15 +19,18 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
+from s7.clock import now
 from s7.domain import catalog
 from s7.domain.bot import replies
 from s7.domain.bot.replies import Reply, say
-from s7.domain.bot.understand import PRODUCT_TOPICS, Understood, understand
+from s7.domain.bot.understand import PRODUCT_TOPICS, Understood, load_vocabulary, understand
 from s7.domain.catalog import SearchHit, SearchHits
 from s7.domain.catalog.index import load_settings
 from s7.domain.chats import conversations, intent, messages
-from s7.domain.models import Conversation, Message
-from s7.domain.text_es import fold, plain
+from s7.domain.models import Conversation, Message, User
+from s7.domain.store import hours as store_hours
+from s7.domain.store import profile as store_profile
+from s7.domain.text_es import fold, fold_word, plain
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,12 @@ class CatalogView:
     def get(self, sku: str | None) -> SearchHit | None:
         return self.get_many([sku]).get(sku) if sku else None
 
+    def categories(self) -> list[str]:
+        return catalog.categories(self.session)
+
+    def profile(self) -> store_profile.Profile:
+        return store_profile.current(self.session)
+
 
 # ---- the database side --------------------------------------------------------------------------
 def respond(session: Session, conversation: Conversation, message: Message) -> None:
@@ -74,22 +83,58 @@ def respond(session: Session, conversation: Conversation, message: Message) -> N
     reason = scored.reason or ("eligió una opción" if selection else "")
     if not conversations.bot_may_speak(session, conversation):
         _add_intent(session, conversation, points, reason)  # a seller's chat still gets warmer
+        if conversation.mode == "BOT_ON" and conversation.awaiting_human_since is not None:
+            _acknowledge_wait(session, conversation, message)
         return
 
     plan = decide(CatalogView(session), dict(conversation.bot_state or {}), message.text or "", selection, message.type)
     reply = plan.reply
     if reply is not None and plan.hand_off is None and _becomes_hot(conversation, points):
-        # The bot goes quiet once the lead is HOT, so say now that a seller is coming;
-        # buttons would only invite taps nobody answers until then.
-        reply = Reply(
-            f"{reply.text}\n{say('hot_handoff')}", list(reply.options) if reply.as_list else [], reply.as_list
-        )
+        # The bot goes quiet once the lead is HOT, so say now that a seller is coming, in the
+        # same sentence: no question left hanging above it, no buttons nobody answers until then.
+        reply = Reply(f"{_without_question(reply.text)} {say('hot_handoff')}".strip())
+    elif reply is not None and plan.hand_off is not None and not store_hours.is_open(session=session):
+        reply = _closed_now(session, reply)
     conversation.bot_state = plan.state  # a new dict: JSON columns track assignment, not mutation
     if reply is not None and conversations.bot_may_speak(session, conversation):
         _send(session, conversation, reply)
     _add_intent(session, conversation, points, reason)
     if plan.hand_off:
         conversations.request_human(session, conversation, reason=plan.hand_off)
+
+
+def _without_question(text: str) -> str:
+    """ "… Hay stock. ¿Te lo reservo?" → "… Hay stock." (a seller is about to take over)."""
+    cut = text.rfind("¿")
+    return text[:cut].rstrip() if cut > 0 and text.rstrip().endswith("?") else text
+
+
+def _closed_now(session: Session, reply: Reply) -> Reply:
+    """A hand-off outside opening hours says when someone will answer: by day and hour."""
+    when = store_profile.opening_text(now())
+    if not when or reply.text != say("human"):
+        return reply if not when else Reply(f"{reply.text} Abrimos {when}.", reply.options, reply.as_list)
+    return Reply(say("human_closed", when=when), reply.options, reply.as_list)
+
+
+def _acknowledge_wait(session: Session, conversation: Conversation, message: Message) -> None:
+    """The customer writes while waiting for a seller: say once per waiting period that someone
+    is coming (naming the seller when one is assigned; when closed, when the store opens)."""
+    waiting_since = conversation.awaiting_human_since
+    state = dict(conversation.bot_state or {})
+    key = waiting_since.isoformat() if waiting_since else ""
+    if state.get("acknowledged") == key or message.type in _SILENT_TYPES:
+        return
+    if not store_hours.is_open(session=session) and (when := store_profile.opening_text(now())):
+        text = say("waiting_ack_closed", when=when)
+    elif conversation.assigned_to and (seller := session.get(User, conversation.assigned_to)) is not None:
+        text = say("waiting_ack_seller", seller=seller.name.split()[0] if seller.name else "un vendedor")
+    else:
+        text = say("waiting_ack")
+    state["acknowledged"] = key
+    conversation.bot_state = state
+    # The chat is still the bot's (BOT_ON) while it waits: the send gate lets this one out.
+    _send(session, conversation, Reply(text))
 
 
 def _selection_id(message: Message) -> str | None:
@@ -133,6 +178,92 @@ def decide(
 
 
 @dataclass
+class _Wish:
+    """What narrows a search: colour, size, price range, order. Remembered for follow-ups."""
+
+    colour: str | None = None
+    size: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str | None = None  # "cheap" | "premium"
+
+    @classmethod
+    def of(cls, said: Understood) -> _Wish:
+        sort = said.sort or ("cheap" if said.cheaper else None)
+        return cls(said.colour, said.size, said.min_price, said.max_price, sort)
+
+    @classmethod
+    def remembered(cls, state: dict[str, Any]) -> _Wish:
+        return cls(**{k: v for k, v in (state.get("wish") or {}).items() if k in cls.__dataclass_fields__})
+
+    def merged(self, newer: _Wish) -> _Wish:
+        return _Wish(**{k: getattr(newer, k) or getattr(self, k) for k in self.__dataclass_fields__})
+
+    def narrows(self) -> bool:
+        return any(getattr(self, k) for k in self.__dataclass_fields__)
+
+    def as_state(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def fits(self, hit: SearchHit) -> bool:
+        return (
+            (self.colour is None or _has_colour(hit, self.colour))
+            and (self.size is None or replies.has_size(hit, self.size))
+            and (self.min_price is None or hit.price >= self.min_price)
+            and (self.max_price is None or hit.price <= self.max_price)
+        )
+
+    def words(self) -> str:
+        """ "en negro, en talle 42, hasta $ 50.000" (empty when nothing narrows)."""
+        parts = []
+        if self.colour:
+            parts.append(say("filter_colour", colour=self.colour))
+        if self.size:
+            parts.append(say("filter_size", size=self.size))
+        if self.min_price and self.max_price:
+            parts.append(say("filter_range", min=replies.money(self.min_price), max=replies.money(self.max_price)))
+        elif self.max_price:
+            parts.append(say("filter_max", max=replies.money(self.max_price)))
+        elif self.min_price:
+            parts.append(say("filter_min", min=replies.money(self.min_price)))
+        return ", ".join(parts)
+
+
+def _has_colour(hit: SearchHit, colour: str) -> bool:
+    wanted = fold(colour)
+    values = " ".join(
+        str(v) for k, v in (hit.attributes or {}).items() if plain(str(k)) in ("color", "colores", "colour")
+    )
+    return bool(set(wanted) & set(fold(f"{hit.name} {values}")))
+
+
+def _model_key(hit: SearchHit) -> frozenset[str]:
+    """The words that tell models apart: the name without colours and shop noise."""
+    colours = set(load_vocabulary().colours)
+    noise = {"color", "nuevo", "original", "oferta", "importado", "envio", "gratis", "cuota"}
+    return frozenset(w for w in fold(hit.name) if w not in colours and w not in noise)
+
+
+def _distinct(hits: list[SearchHit], limit: int) -> list[SearchHit]:
+    """Up to `limit` options that differ: one listing per model (not three colours of one)."""
+    chosen: list[SearchHit] = []
+    keys: list[frozenset[str]] = []
+    for hit in hits:
+        key = _model_key(hit)
+        if any(len(key ^ other) <= 1 for other in keys):
+            continue
+        chosen.append(hit)
+        keys.append(key)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+_SORT_MARGIN = 10  # score points below the closest match still ordered by price
+_SCAN = 40  # matches looked through to filter by colour, size or price and to pick distinct models
+
+
+@dataclass
 class _Turn:
     view: CatalogView
     state: dict[str, Any]
@@ -161,7 +292,7 @@ class _Turn:
         if value == "human":
             return self._human()
         if value == "more":
-            return self._more(focus)
+            return self._more()
         if value == "buy" and focus:
             return self._buy(focus)
         if value == "alternatives" and focus:
@@ -177,28 +308,37 @@ class _Turn:
             return self._media()
         if said.human:
             return self._human()
+        faq = store_profile.faq_answer(self.view.profile(), self.text)
+        if faq:
+            return Reply(faq)
         picked = self._picked()
         if picked is not None:
             return self._about(picked)
         focus = self.view.get(self.state.get("focus"))
         query = _follow_up(said.query, focus)
-        if _is_product_query(query):
-            hits = self.view.search(query, limit=replies.MAX_OPTIONS)
-            narrowed = None if hits.best is not None else self._known_words(query)
-            if narrowed:
-                hits = self.view.search(narrowed, limit=replies.MAX_OPTIONS)
-            top = hits.best
-            switching = top is not None and (not said.topics or top.score >= _SWITCH_SCORE or focus is None)
-            if switching and top is not None:
-                if said.size is not None:
-                    return self._with_size(narrowed or query, said.size)
-                asked_about_it = said.topics & (PRODUCT_TOPICS | {"buy"}) or query != said.query
-                if asked_about_it and _one_clear_match(hits):
-                    return self._about(top)
-                intro = say("results_partial", query=narrowed) if narrowed else None
-                return self._results(narrowed or query, hits, intro)
-            if top is None and (focus is None or not said.topics) and not said.topics & _GENERIC_TOPICS:
-                return _no_results(query)
+        product_query = _is_product_query(_without_colour(query))
+        store_topics = [t for t in said.store_topics if not (t == "installments_policy" and (focus or product_query))]
+        if not store_topics and "installments" in said.topics and focus is None and not product_query:
+            store_topics = ["installments_policy"]  # "¿hay cuotas sin interés?" with no product in view
+        if store_topics:
+            answer = self._store(store_topics)
+            if focus is not None and said.topics & (PRODUCT_TOPICS | {"buy"}) and self.hand_off is None:
+                about = self._about(focus)  # "¿tenés en 42? la paso a buscar": both answered, fact first
+                return Reply(f"{answer.text} {about.text}", about.options, about.as_list)
+            return answer
+        if said.other:
+            return self._other(focus)
+        if said.more and not product_query:
+            return self._more()
+        wish = _Wish.of(said)
+        if not product_query and (wish.narrows() or said.cheaper) and (self.state.get("query") or focus):
+            if focus is not None and said.size and not said.colour and not said.cheaper:
+                return self._about(focus)  # "¿talle 42?" about the product being discussed
+            return self._refine(wish, focus)
+        if product_query:
+            found = self._find(query, wish)
+            if found is not None:
+                return found
         if said.topics:
             return self._topics(focus)
         if said.greeting:
@@ -207,18 +347,32 @@ class _Turn:
             return replies.plain_text("thanks")
         if said.bye:
             return replies.plain_text("bye")
+        if product_query:
+            return self._nothing(query, None)
         return replies.plain_text("fallback", "human")
 
     def _topics(self, focus: SearchHit | None) -> Reply:
         topics = self.said.topics
         if focus is not None and topics & (PRODUCT_TOPICS | {"buy"}):
             return self._about(focus)
-        for topic in ("pickup", "shipping", "payment"):  # same order as _GENERIC_TOPICS' phrases
-            if topic in topics:
-                return replies.plain_text(topic)
         if "buy" in topics:
             return replies.plain_text("buy_which")
         return replies.plain_text("which_product")
+
+    def _store(self, topics: list[str]) -> Reply:
+        """Store questions: only what the profile says; a missing fact goes to a seller."""
+        profile = self.view.profile()
+        facts = [f for f in (store_profile.fact(profile, t) for t in topics[:2]) if f]
+        if not facts and topics == ["installments_policy"]:
+            return replies.plain_text("which_product")  # each product's cuotas are known: ask which
+        if len(facts) < len(topics[:2]) or not facts:
+            self.hand_off = f"pregunta algo de la tienda que no está cargado ({', '.join(topics)})"
+            return Reply(" ".join([*facts, say("store_unknown")]))
+        shipping = profile.get("shipping", {})
+        if "shipping" in topics and shipping.get("mode") == "coordinate":
+            self.hand_off = "quiere coordinar un envío"
+            return Reply(say("store_coordinate", fact=" ".join(facts)))
+        return Reply(" ".join(facts))
 
     def _media(self) -> Reply | None:
         if self.kind in _SILENT_TYPES:
@@ -262,33 +416,94 @@ class _Turn:
         self.hand_off = f"quiere comprar {hit.name} ({hit.sku})"
         return replies.plain_text("buy", name=hit.name)
 
-    def _results(self, query: str, hits: SearchHits, intro: str | None = None) -> Reply:
-        in_stock = [h for h in hits if h.in_stock]
+    def _find(self, query: str, wish: _Wish, *, exclude: frozenset[str] = frozenset()) -> Reply | None:
+        """A product question: the closest products, narrowed and ordered as asked, ≤ 3 that differ.
+        None when nothing in the catalog is related (the caller answers the other topics, or says so)."""
+        hits = self.view.search(query, limit=_SCAN)
+        if hits.best is None:
+            if self.said.topics and self.view.get(self.state.get("focus")) is not None:
+                return None  # "¿tiene cuotas el modelo ese?": about the product in view
+            return self._nothing(query, hits)
         best = hits.best
-        if best is not None and not best.in_stock and (not in_stock or best.score > in_stock[0].score):
+        in_stock = [h for h in hits if h.in_stock and h.sku not in exclude]
+        asked_for_it = best.score >= 90 and (not in_stock or best.score > in_stock[0].score)
+        if not best.in_stock and asked_for_it and not (wish.min_price or wish.max_price or wish.sort):
             # The closest product has none: say so, then offer what can really be sold.
             self.state.update(focus=best.sku, query=query)
             return self._offer_instead(best)
-        if not in_stock:
-            return _no_results(query)
-        self.state.update(query=query, shown=[h.sku for h in in_stock])
-        if len(in_stock) == 1:
-            self.state["offered"] = [in_stock[0].sku]
-            return self._about(in_stock[0])
-        self.state.update(offered=[h.sku for h in in_stock], focus=None)
-        return replies.results(in_stock, intro or say("results"))
+        fitting = [h for h in in_stock if wish.fits(h)]
+        unmet = wish.narrows() and not fitting and bool(in_stock)
+        pool = fitting if fitting else in_stock
+        if unmet and (wish.max_price or wish.min_price):
+            target = wish.max_price or wish.min_price or 0
+            pool = sorted(in_stock, key=lambda h: abs(h.price - target))
+        if wish.sort:
+            # Order by price among the products that are what was asked (not the fundas of "celu").
+            closest = max(h.score for h in pool)
+            pool = [h for h in pool if h.score >= closest - _SORT_MARGIN]
+            pool.sort(key=lambda h: (h.price if wish.sort == "cheap" else -h.price, -h.score))
+        options = _distinct(pool, replies.MAX_OPTIONS)
+        if not options:
+            return self._nothing(query, hits)
+        self.state.update(query=query, wish=wish.as_state())
+        if len(options) == 1 or (not wish.sort and _one_clear_match(options)):
+            self.state.update(offered=[options[0].sku], shown=[h.sku for h in options])
+            return self._about(options[0])
+        self.state.update(offered=[h.sku for h in options], shown=[h.sku for h in options], focus=None)
+        return replies.results(options, self._intro(hits, wish, unmet))
 
-    def _with_size(self, query: str, size: str) -> Reply:
-        """ "buzo talle M": the in-stock matches that come in that size."""
-        hits = self.view.search(query, limit=_SIZE_SCAN, in_stock_only=True)
-        fitting = [h for h in hits if replies.has_size(h, size)][: replies.MAX_OPTIONS]
-        if len(fitting) == 1:
-            return self._about(fitting[0])
-        if not fitting:
-            hits = self.view.search(query, limit=replies.MAX_OPTIONS)
-            return self._results(query, hits, say("results_no_size", size=size))
-        self.state.update(query=query, offered=[h.sku for h in fitting], shown=[h.sku for h in fitting], focus=None)
-        return replies.results(fitting, say("results_size", size=size))
+    def _intro(self, hits: SearchHits, wish: _Wish, unmet: bool) -> str:
+        narrowing = wish.words()
+        if unmet:
+            return say("results_unmet", filters=narrowing[:1].upper() + narrowing[1:])
+        what = " ".join(hits.matched) if hits.dropped and hits.matched else ""
+        prefix = f"De {what}, " if what else ""
+        if narrowing:
+            prefix = (prefix + narrowing + ", ") if prefix else narrowing[:1].upper() + narrowing[1:] + ", "
+        if wish.sort in ("cheap", "premium"):
+            text = say(f"results_{wish.sort}", prefix=prefix)
+            return text[:1].upper() + text[1:]
+        if narrowing:
+            return say("results_filtered", filters=prefix.rstrip(", "))
+        if what:
+            return say("results_what", what=what)
+        return say("results")
+
+    def _nothing(self, query: str, hits: SearchHits | None) -> Reply:
+        """Nothing related is sold: say so, name what the store does sell, offer a person."""
+        categories = self.view.categories()[:5]
+        head = hits.unknown_head if hits is not None else None
+        if not categories:
+            return replies.plain_text("no_results_empty", "human")
+        listed = ", ".join(categories[:-1]) + " y " + categories[-1] if len(categories) > 1 else categories[0]
+        words = [w for w in query.split() if w not in load_settings().stopwords]
+        shown = head if head else " ".join(words) if 0 < len(words) <= 3 else ""
+        if shown:
+            return replies.plain_text("no_results", "human", query=shown, categories=listed)
+        return replies.plain_text("no_results_generic", "human", categories=listed)
+
+    def _refine(self, wish: _Wish, focus: SearchHit | None) -> Reply:
+        """ "¿y en negro?", "¿talle 42?", "más barato" about the last list (or product) shown."""
+        query = self.state.get("query") or (focus.name if focus else "")
+        merged = _Wish.remembered(self.state).merged(wish)
+        if self.said.cheaper:
+            shown = self.view.get_many(list(self.state.get("offered") or self.state.get("shown") or []))
+            prices = [h.price for h in shown.values()] or ([focus.price] if focus else [])
+            if prices:
+                merged.max_price = int(min(prices)) - 1
+                merged.min_price = None
+            merged.sort = None
+            hits = [h for h in self.view.search(query, limit=_SCAN, in_stock_only=True) if merged.fits(h)]
+            hits.sort(key=lambda h: -h.price)  # the closest below what was shown first
+            options = _distinct(hits, replies.MAX_OPTIONS)
+            if not options:
+                return replies.plain_text("no_cheaper", "human")
+            self.state.update(query=query, wish=merged.as_state(), offered=[h.sku for h in options], focus=None)
+            self.state["shown"] = list(self.state.get("shown") or []) + [h.sku for h in options]
+            if len(options) == 1:
+                return self._about(options[0])
+            return replies.results(options, say("results_cheaper"))
+        return self._find(query, merged) or replies.plain_text("which_product")
 
     def _offer_instead(self, hit: SearchHit) -> Reply:
         alternatives = self._alternatives(hit)
@@ -298,27 +513,52 @@ class _Turn:
     def _alternatives(self, hit: SearchHit) -> list[SearchHit]:
         """In-stock products like this one: same words first, then same brand and category."""
         found: dict[str, SearchHit] = {}
-        for query in (hit.name, f"{hit.brand or ''} {hit.category or ''}", hit.category or ""):
-            if len(found) >= replies.MAX_OPTIONS or not query.strip():
+        brand = set(plain(hit.brand or "").split())
+        kind = next((w for w in plain(hit.name).split() if w not in brand), "")  # "cafetera" of the name
+        for query in (hit.name, f"{kind} {hit.brand or ''}", kind, hit.category or ""):
+            if len(found) >= _SCAN or not query.strip():
                 continue
-            for other in self.view.search(query, limit=replies.MAX_OPTIONS + 1, in_stock_only=True):
+            for other in self.view.search(query, limit=_SCAN, in_stock_only=True):
                 if other.sku != hit.sku:
                     found.setdefault(other.sku, other)
-        return list(found.values())[: replies.MAX_OPTIONS]
+        return _distinct(list(found.values()), replies.MAX_OPTIONS)
 
-    def _more(self, focus: SearchHit | None) -> Reply:
+    def _more(self) -> Reply:
+        focus = self.view.get(self.state.get("focus"))
         query, shown = self.state.get("query"), list(self.state.get("shown") or [])
         if not query:
             if focus is None:
                 return replies.plain_text("which_product")
             query = focus.name
             shown = [focus.sku]
-        hits = self.view.search(query, limit=len(shown) + replies.MAX_OPTIONS, in_stock_only=True)
-        fresh = [h for h in hits if h.sku not in shown][: replies.MAX_OPTIONS]
+        wish = _Wish.remembered(self.state)
+        shown_hits = self.view.get_many(shown)
+        seen_keys = [_model_key(h) for h in shown_hits.values()]
+        pool = [
+            h
+            for h in self.view.search(query, limit=_SCAN + len(shown), in_stock_only=True)
+            if h.sku not in shown and wish.fits(h) and not any(len(_model_key(h) ^ k) <= 1 for k in seen_keys)
+        ]
+        fresh = _distinct(pool, replies.MAX_OPTIONS)
         if not fresh:
             return replies.plain_text("no_more_results", "human")
         self.state.update(query=query, offered=[h.sku for h in fresh], shown=shown + [h.sku for h in fresh])
+        self.state["focus"] = None
+        if len(fresh) == 1:
+            return self._about(fresh[0])
         return replies.results(fresh, say("results_more"))
+
+    def _other(self, focus: SearchHit | None) -> Reply:
+        """ "¿y la otra?": the option(s) offered besides the one being discussed."""
+        offered = [s for s in (self.state.get("offered") or []) if s != (focus.sku if focus else None)]
+        if not offered:
+            return self._more()
+        products = self.view.get_many(offered)
+        others = [products[s] for s in offered if s in products]
+        if len(others) == 1:
+            return self._about(others[0])
+        self.state.update(offered=[h.sku for h in others], focus=None)
+        return replies.results(others, say("other_which"))
 
     def _picked(self) -> SearchHit | None:
         """An offered option chosen by position ("la segunda") or by typing its name."""
@@ -343,16 +583,6 @@ class _Turn:
             return scored[0][1]
         return None
 
-    def _known_words(self, query: str) -> str | None:
-        """The words of a query that find something on their own ("notebook" of "notebook para
-        la facu"), when some do not: better to offer those than nothing."""
-        stopwords = load_settings().stopwords
-        candidates = [w for w in query.split() if w not in stopwords and len(w) > 1]
-        known = [w for w in candidates if self.view.search(w, limit=1)]
-        if known and len(known) < len(candidates):
-            return " ".join(known)
-        return None
-
 
 def _follow_up(query: str, focus: SearchHit | None) -> str:
     """ "¿y el 13?" right after the iPhone 15: the product being discussed, with the new number."""
@@ -363,18 +593,16 @@ def _follow_up(query: str, focus: SearchHit | None) -> str:
     return " ".join([w for w in plain(focus.name).split() if not w.isdigit()] + numbers)
 
 
-def _no_results(query: str) -> Reply:
-    words = [w for w in query.split() if w not in load_settings().stopwords]
-    if len(words) > 3:  # quoting a whole sentence back reads robotic
-        return replies.plain_text("no_results_generic", "human")
-    return replies.plain_text("no_results", "human", query=" ".join(words) or query.strip())
+def _without_colour(query: str) -> str:
+    colours = load_vocabulary().colours
+    return " ".join(w for w in query.split() if fold_word(w) not in colours)
 
 
-def _one_clear_match(hits: SearchHits) -> bool:
-    """One product stands out (a question then is about it), rather than a family of equals."""
+def _one_clear_match(hits: list[SearchHit]) -> bool:
+    """One product stands out (a specific name was asked for), rather than a family of equals."""
     if len(hits) == 1:
         return True
-    return len(hits) > 1 and hits[0].score == 100 and hits[1].score < 100
+    return hits[0].score == 100 and hits[1].score < 85
 
 
 def _is_product_query(query: str) -> bool:

@@ -25,7 +25,8 @@ STORE_TOPICS = ("pickup", "shipping", "payment", "address", "hours", "returns", 
 _AMOUNT = r"(\d{1,3}(?:[.\s]\d{3})+|\d+(?:[.,]\d+)?)\s*(mil|k|lucas?|palos?|millon(?:es)?|m)?\b"
 _RANGE = re.compile(r"\bentre\s*\$?\s*" + _AMOUNT + r"\s*y\s*\$?\s*" + _AMOUNT)
 _MAX = re.compile(
-    r"\b(?:hasta|menos de|maximo|max|no mas de|por debajo de|que no pase de|tope|no mas que|de menos de)\s*(?:de\s*)?\$?\s*"
+    r"\b(?:hasta|menos de|maximo|no mas de|por debajo de|que no pase de|tope|no mas que|de menos de)"
+    + r"\s*(?:de\s*)?\$?\s*"
     + _AMOUNT
 )
 _MIN = re.compile(r"\b(?:mas de|desde|arriba de|minimo|por encima de)\s*\$?\s*" + _AMOUNT)
@@ -112,12 +113,7 @@ def load_vocabulary(path: Path = WORDS_FILE) -> _Vocabulary:
                 key=lambda tp: -len(tp[1]),
             )
         ),
-        genders={
-            tuple(fold(noun)): gender
-            for gender in ("f", "m")
-            for noun in data["genders"][gender]
-            if fold(noun)
-        },
+        genders={tuple(fold(noun)): gender for gender in ("f", "m") for noun in data["genders"][gender] if fold(noun)},
     )
 
 
@@ -241,7 +237,10 @@ def _ordinal(words: list[str], used: set[int], vocabulary: _Vocabulary) -> int |
     return None
 
 
-_NOT_A_SIZE_AFTER = {"cuota", "cuotas", "pago", "pagos", "dia", "dias", "hora", "horas", "min", "minutos"}
+_NOT_A_SIZE_AFTER = {
+    "cuota", "cuotas", "pago", "pagos", "dia", "dias", "hora", "horas", "min", "minutos", "pulgadas", "pulgada",
+    "gb", "tb", "kg", "kilos", "l", "litros", "w", "mah", "hz", "cm", "mm", "mil", "lucas", "k",
+}  # fmt: skip
 
 
 def _size(words: list[str], used: set[int], vocabulary: _Vocabulary) -> str | None:

@@ -2,7 +2,14 @@
 
 from s7.domain.catalog.clean import CatalogError
 from s7.domain.catalog.importer import ImportReport, RejectedRow, import_catalog, import_path
-from s7.domain.catalog.search import SearchHit, SearchHits, invalidate_index, products_by_sku, search
+from s7.domain.catalog.search import (
+    SearchHit,
+    SearchHits,
+    categories,
+    invalidate_index,
+    products_by_sku,
+    search,
+)
 
 __all__ = [
     "CatalogError",
@@ -10,6 +17,7 @@ __all__ = [
     "RejectedRow",
     "SearchHit",
     "SearchHits",
+    "categories",
     "import_catalog",
     "import_path",
     "invalidate_index",

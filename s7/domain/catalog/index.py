@@ -43,6 +43,8 @@ _TYPO_SCALE = 0.95  # a typo match never grades as high as an exact one
 _SYNONYM = 0.9  # "hoodie" finds "buzo", but a product that says "hoodie" comes first
 _HEAD_WEIGHT = 1.25  # "silla para la compu": the chair matters more than the computer
 _HEAD_MIN_GRADE = 0.81  # a short prefix ("cana" of "canguro") does not make the head known
+_KIND_MIN = 2  # brands whose names start with a word, to make it a kind of product
+_FILED = 0.7  # a category word of a product whose name says what it is ("Funda" in "Celulares")
 _DIMINUTIVES = (("itos", "o"), ("itas", "a"), ("ito", "o"), ("ita", "a"))  # "fundita" → "funda"
 
 
@@ -177,10 +179,22 @@ def _to_bits(positions: Iterable[int], nbytes: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
+def _name_head(name: str, brands: set[str]) -> str:
+    """The first word of a name that is not a brand: "GENERICA Funda Silicona" → "funda"."""
+    return next((f for f in (fold_word(w) for w in words(name)) if f not in brands), "")
+
+
+def _category_label(category: str) -> str:
+    """ "Electrodomésticos > Heladeras" → "heladeras"; "AUDIO" → "audio"."""
+    last = category.split(">")[-1].split("/")[-1].strip()
+    return last.lower() if last.isupper() or last[:1].isupper() else last
+
+
 def _typo_cutoff(length: int) -> float:
     # One slip in a short word changes a big share of it; long words can afford a bit more.
     # A swapped letter in six ("libros"/"libres") is another word; a missing one is a typo.
-    return 86.0 if length <= 4 else 84.0 if length <= 6 else 78.0
+    # Folded stems are short ("libro", "siyo"): one slip there is usually another word.
+    return 90.0 if length <= 5 else 84.0 if length <= 6 else 78.0
 
 
 class SearchIndex:
@@ -198,22 +212,46 @@ class SearchIndex:
         self._in_stock_mask = (1 << in_stock) - 1
         self._out_of_stock_mask = self._all ^ self._in_stock_mask
 
+        # Kinds, learned from the catalog: words many names start with ("funda", "zapatillas").
+        # A "Funda … " filed under "Accesorios > Celulares" is a funda, not a phone: for a product
+        # whose name starts with a kind, its category's words count less than its name's.
+        brands = {fold_word(w) for p in ordered if p.brand for w in words(p.brand)}
+        heads = [_name_head(p.name, brands) for p in ordered]
+        starts: dict[str, set[str]] = defaultdict(set)
+        for product, head in zip(ordered, heads, strict=True):
+            if head:
+                starts[head].add(product.brand or product.name)
+        # A kind is named by several brands ("funda"); a model line by one ("galaxy").
+        kinds = {w for w, makers in starts.items() if len(makers) >= _KIND_MIN and not w.isdigit()}
+
         primary: dict[str, list[int]] = defaultdict(list)
         secondary: dict[str, list[int]] = defaultdict(list)
+        filed: dict[str, list[int]] = defaultdict(list)  # category words of products named by a kind
         for position, product in enumerate(ordered):
-            main_words = {
-                fold_word(w) for text in (product.name, product.brand, product.category) if text for w in words(text)
-            }
-            for word in main_words:
+            name_words = [fold_word(w) for w in words(product.name)]
+            main_words = set(name_words) | {fold_word(w) for w in words(product.brand or "")}
+            category_words = {fold_word(w) for w in words(product.category or "")} - main_words
+            named_kind = heads[position] in kinds
+            for word in main_words | (set() if named_kind else category_words):
                 primary[word].append(position)
-            for word in {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)} - main_words:
+            for word in category_words if named_kind else ():
+                filed[word].append(position)
+            attribute_only = {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)}
+            for word in attribute_only - main_words - category_words:
                 secondary[word].append(position)
         self._nbytes = nbytes = (count + 7) // 8
         self._primary = {w: _postings(p, nbytes) for w, p in primary.items()}
         self._secondary = {w: _postings(p, nbytes) for w, p in secondary.items()}
-        self._vocabulary = sorted(self._primary.keys() | self._secondary.keys())
+        self._filed = {w: _postings(p, nbytes) for w, p in filed.items()}
+        self._vocabulary = sorted(self._primary.keys() | self._secondary.keys() | self._filed.keys())
         self._known = frozenset(self._vocabulary)
         self._typo_vocabulary = [w for w in self._vocabulary if len(w) >= 4 and not w.isdigit()]
+        counts: dict[str, int] = defaultdict(int)
+        for product in ordered[:in_stock]:
+            if product.category:
+                counts[_category_label(product.category)] += 1
+        # What the store sells, most listings first: said when a customer asks for something it does not.
+        self.categories = sorted(counts, key=lambda c: (-counts[c], c))
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -376,6 +414,8 @@ class SearchIndex:
                 levels[round(grade * _GRADE_STEP) / _GRADE_STEP] |= bits
             if (bits := self._bits(self._secondary, word)) is not None:
                 levels[round(grade * self.settings.attribute_weight * _GRADE_STEP) / _GRADE_STEP] |= bits
+            if (bits := self._bits(self._filed, word)) is not None:
+                levels[round(grade * _FILED * _GRADE_STEP) / _GRADE_STEP] |= bits
         if not grades:
             self._glued_words(term, levels)
         out: list[tuple[float, int]] = []

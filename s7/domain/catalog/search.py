@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from s7.domain.catalog.index import IndexedProduct, SearchIndex
+from s7.domain.catalog.index import IndexedProduct, SearchIndex, load_settings, with_vocabulary
 from s7.domain.models import Product
+from s7.domain.text_es import fold
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,14 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
     return SearchHits()
 
 
+def categories(session: Session, limit: int = 6) -> list[str]:
+    """What the store sells (in-stock categories, most listings first), folded to lower case."""
+    seen: dict[str, str] = {}
+    for label in _index_for(session).categories:
+        seen.setdefault(" ".join(fold(label)), label)
+    return list(seen.values())[:limit]
+
+
 def products_by_sku(session: Session, skus: list[str]) -> dict[str, SearchHit]:
     """Current data of active products (the bot re-reads what it offered before quoting it)."""
     if not skus:
@@ -163,10 +172,12 @@ def invalidate_index() -> None:
 
 
 def _fingerprint(session: Session) -> tuple[Any, ...]:
+    from s7.domain.store import profile  # local: the store profile imports catalog to invalidate it
+
     row = session.execute(
         select(func.count(), func.max(Product.id), func.max(Product.updated_at)).where(Product.active.is_(True))
     ).one()
-    return tuple(row)
+    return (*row, profile.updated_at(session))  # the store's own search words are part of the index
 
 
 def _index_for(session: Session) -> SearchIndex:
@@ -202,6 +213,9 @@ def _build_index(session: Session) -> SearchIndex:
             Product.popularity,
         ).where(Product.active.is_(True))
     )
-    index = SearchIndex(IndexedProduct(*row) for row in rows)
+    from s7.domain.store import profile
+
+    settings = with_vocabulary(load_settings(), profile.load(session).vocabulary())
+    index = SearchIndex((IndexedProduct(*row) for row in rows), settings)
     log.info("search index: %d products in %.2f s", len(index), time.perf_counter() - started)
     return index

@@ -145,7 +145,7 @@ def on_customer_message(session: Session, conversation: Conversation, message: M
     touch(session, conversation, message)
     from s7.domain.store import hours  # local: hours reads settings, keep imports light for the edge
 
-    if not hours.is_open(at):
+    if not hours.is_open(at, session):
         if conversation.after_hours_since is None:
             conversation.after_hours_since = at
     else:

@@ -100,7 +100,7 @@ def sweep_unclaimed_hot_leads(session: Session, at: datetime) -> int:
 
 def send_after_hours_followups(session: Session, at: datetime) -> int:
     """Once the store is open: one follow-up per customer who wrote while it was closed."""
-    if not hours.is_open(at):
+    if not hours.is_open(at, session):
         return 0
     candidates = session.execute(
         select(Conversation.id, Conversation.after_hours_since)
