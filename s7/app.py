@@ -35,6 +35,7 @@ ROUTER_MODULES = (
     "s7.api.media",
     "s7.api.outcomes",
     "s7.api.quick_replies",
+    "s7.api.store",
 )
 PAGE_MODULES = (
     "s7.pages.login",

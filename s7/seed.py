@@ -1,5 +1,5 @@
-"""Demo data: three users and the demo catalog, for sandbox only. Idempotent: running it twice
-changes nothing.
+"""Demo data: three users, the demo catalog and the demo store's profile, for sandbox only.
+Idempotent: running it twice changes nothing.
 
 The demo users' passwords come from ADMIN_SEED_PASSWORD / SELLER_SEED_PASSWORD, or are generated
 once on this machine and kept in `.s7/demo-logins.json` (so `make run` prints the same ones at
@@ -116,7 +116,19 @@ def seed(catalog_path: Path = DEMO_CATALOG) -> dict[str, int]:
                 user.active = True
                 updated += 1
     report = load_catalog(catalog_path)
-    return {"users_created": created, "users_updated": updated, **report}
+    return {"users_created": created, "users_updated": updated, **report, "store_profile": seed_store_profile()}
+
+
+def seed_store_profile() -> int:
+    """The demo store's facts (address, hours, shipping…), only if the admin never saved a profile:
+    sensible defaults belong to the demo store, never to a real one. 1 when saved."""
+    from s7.domain.store import profile as store_profile
+
+    with session_scope() as session:
+        if store_profile.load(session).saved:
+            return 0
+        store_profile.save(session, store_profile.DEMO)
+    return 1
 
 
 def disable_demo_users() -> int:

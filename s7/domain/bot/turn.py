@@ -319,7 +319,9 @@ class _Turn:
         product_query = _is_product_query(_without_colour(query))
         store_topics = [t for t in said.store_topics if not (t == "installments_policy" and (focus or product_query))]
         if not store_topics and "installments" in said.topics and focus is None and not product_query:
-            store_topics = ["installments_policy"]  # "¿hay cuotas sin interés?" with no product in view
+            store_topics = ["installments_policy"]  # "¿cuotas?" with no product in view
+            if not store_profile.fact(self.view.profile(), "installments_policy"):
+                return replies.plain_text("which_product")  # each product's cuotas are known: ask which
         if store_topics:
             answer = self._store(store_topics)
             if focus is not None and said.topics & (PRODUCT_TOPICS | {"buy"}) and self.hand_off is None:
@@ -363,8 +365,6 @@ class _Turn:
         """Store questions: only what the profile says; a missing fact goes to a seller."""
         profile = self.view.profile()
         facts = [f for f in (store_profile.fact(profile, t) for t in topics[:2]) if f]
-        if not facts and topics == ["installments_policy"]:
-            return replies.plain_text("which_product")  # each product's cuotas are known: ask which
         if len(facts) < len(topics[:2]) or not facts:
             self.hand_off = f"pregunta algo de la tienda que no está cargado ({', '.join(topics)})"
             return Reply(" ".join([*facts, say("store_unknown")]))

@@ -133,14 +133,14 @@ def understand(text: str) -> Understood:
         result.sort = "cheap"
     elif _take(folded, vocabulary.premium, used):
         result.sort = "premium"
+    for topic, phrase in vocabulary.store_topics:  # first: "cuotas sin interés" is the store's policy
+        if _take(folded, (phrase,), used) and topic not in result.store_topics:
+            result.store_topics.append(topic)
     for topic, phrase in vocabulary.topic_phrases:
         if _take(folded, (phrase,), used):
             result.topics.add(topic)
             if topic in STORE_TOPICS and topic not in result.store_topics:
                 result.store_topics.append(topic)
-    for topic, phrase in vocabulary.store_topics:
-        if _take(folded, (phrase,), used) and topic not in result.store_topics:
-            result.store_topics.append(topic)
     if "installments_policy" in result.store_topics:
         result.topics.add("installments")
     result.colour = next((vocabulary.colours[f] for f in folded if f in vocabulary.colours), None)

@@ -435,3 +435,122 @@ async def test_webhook_text_to_outbox_reply_with_fitting_options(any_db: Setting
         assert detail.kind == "buttons"
         assert [len(b["title"]) <= BUTTON_TITLE_MAX for b in detail.payload["options"]] == [True, True, True]
         assert "$ " in detail.payload["text"]
+
+
+# ---- store facts: only from the store profile ------------------------------------------------------
+STORE_QUESTIONS = [
+    "hacen envíos a Córdoba?",
+    "me pasás el alias? aceptan mercado pago?",
+    "puedo pasar a buscar?",
+    "dónde queda el local?",
+    "hasta qué hora están abiertos?",
+    "si no me va lo puedo cambiar?",
+]
+_STATED = ("hacemos envíos", "todo el país", "aceptamos", "podés pasar", "por el local", "atendemos", "estamos en")
+
+
+@pytest.mark.parametrize("question", STORE_QUESTIONS)
+def test_a_store_fact_the_profile_lacks_goes_to_a_seller_never_invented(shop: None, question: str) -> None:
+    # Was: "Hacemos envíos a todo el país", "Aceptamos transferencia…", fixed phrases true or not.
+    with session_scope() as session:
+        store_profile.save(session, {})  # nothing filled in, not even the hours
+    chat = Chat()
+    reply = chat.say(question)
+    assert "te lo confirma un vendedor" in reply.text
+    assert not any(phrase in reply.text.lower() for phrase in _STATED), reply.text
+    assert chat.hand_off is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hacen envíos a Córdoba?", "Enviamos a CABA $ 4.500 (24 a 48 h)"),
+        ("aceptan mercado pago?", "Podés pagar con efectivo, transferencia, débito, crédito y Mercado Pago."),
+        ("puedo pasar a retirar?", "Sí, podés retirarlo en Av. Corrientes 1234, CABA."),
+        ("dónde queda el local?", "Estamos en Av. Corrientes 1234, CABA. Mapa: https://maps.google.com/"),
+        ("abren los sábados?", "Atendemos lun a dom de 0 a 24 h."),
+        ("si no me va el talle lo puedo cambiar?", "Tenés 30 días para cambios"),
+        ("hay cuotas sin interés?", "Hasta 6 cuotas sin interés"),
+        ("dan factura A?", "Sí, hacemos factura A y B."),
+    ],
+)
+def test_store_facts_come_from_the_profile(demo_store: None, question: str, expected: str) -> None:
+    chat = Chat()
+    assert expected in chat.say(question).text
+    assert chat.hand_off is None
+
+
+# ---- what shoppers say: related products, price words, choices that differ, follow-ups -------------
+def test_a_dropped_word_is_said_and_nothing_related_lists_what_is_sold(shop: None) -> None:
+    reply = Chat().say("tenés zapatillas reebok?")
+    assert reply.text == "De zapatillas tengo estos 👇" and len(reply.options) == 3
+    nothing = Chat().say("vendés bicicletas?")
+    assert nothing.text.startswith('No encontré "bicicletas" 😕 Tengo zapatillas')
+    assert [o["id"] for o in nothing.options] == ["a:human"]
+
+
+def test_slang_finds_the_catalog_words(shop: None) -> None:
+    for said, sku in [
+        ("auris sin cable", "AUR-"),
+        ("una compu para la facu", "NB-"),
+        ("joystick de la play", "JOY-SN"),
+    ]:
+        assert offered_products(Chat().say(said))[0].sku.startswith(sku), said
+
+
+@pytest.mark.parametrize(
+    ("said", "check", "intro"),
+    [
+        ("zapatillas hasta 100 mil", lambda h: h.price <= 100_000, "Hasta $ 100.000 tengo estos"),
+        ("celular entre 300 y 500 lucas", lambda h: 300_000 <= h.price <= 500_000, "Entre $ 300.000 y $ 500.000"),
+        ("celu menos de 400.000", lambda h: h.price < 400_000, "Hasta $ 400.000"),
+    ],
+)
+def test_price_words_filter_and_say_so(shop: None, said: str, check, intro: str) -> None:  # type: ignore[no-untyped-def]
+    reply = Chat().say(said)
+    assert reply.text.startswith(intro)
+    assert offered_products(reply) and all(check(h) and h.in_stock for h in offered_products(reply))
+
+
+def test_cheap_and_best_sort_by_price(shop: None) -> None:
+    cheap = offered_products(Chat().say("zapatillas baratas"))
+    assert [h.price for h in cheap] == sorted(h.price for h in cheap)
+    assert cheap[0].sku == "ZAP-TP-RAIL"  # the cheapest pair in stock (Topper Costa has none)
+    best = Chat().say("el mejor celular")
+    assert best.text.startswith("Los mejores que tengo") and offered_products(best)[0].sku == "CEL-AP-IP15-128"
+
+
+def test_three_options_differ_rather_than_three_colours_of_one_model() -> None:
+    hits = [_hit("A", "Buzo Nike Club Negro"), _hit("B", "Buzo Nike Club Blanco"), _hit("C", "Buzo Adidas Trefoil")]
+    from s7.domain.bot.turn import _distinct
+
+    assert [h.sku for h in _distinct(hits, 3)] == ["A", "C"]
+
+
+def test_follow_ups_about_the_list_in_view(shop: None) -> None:
+    chat = Chat()
+    first = offered_products(chat.say("zapatillas nike"))
+    black = chat.say("¿y en negro?")  # the one black Nike pair in stock (the black Air Max has none)
+    assert (
+        black.text.startswith("Zapatillas Nike Revolution 6 Running: $ 99.999") and chat.state["focus"] == "ZAP-NK-REV6"
+    )
+    chat = Chat()
+    first = offered_products(chat.say("zapatillas"))
+    cheaper = offered_products(chat.say("algo más barato?"))
+    assert cheaper and all(h.price < min(p.price for p in first) for h in cheaper)
+    more = chat.say("mostrame más")
+    assert not {h.sku for h in offered_products(more)} & {h.sku for h in first + cheaper}
+    chat = Chat()
+    chat.say("mochila")
+    chat.say("la primera")
+    other = chat.say("¿y la otra?")
+    assert other.text.startswith("Mochila para Notebook") or other.text.startswith("Mochila Jansport")
+
+
+def test_replies_agree_with_the_product(shop: None) -> None:
+    assert Chat().say("zapatillas new balance 574").text.endswith("¿Te las reservo?")
+    assert Chat().say("mochila jansport superbreak").text.endswith("¿Te la reservo?")
+    assert Chat().say("jean levis 501").text.endswith("¿Te lo reservo?")
+    chat = Chat()
+    chat.say("auriculares jbl tune 520")
+    assert "salen" in chat.say("precio?").text
