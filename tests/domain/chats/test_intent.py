@@ -13,11 +13,13 @@ from s7.domain.chats import intent
 @pytest.mark.parametrize(
     ("text", "points", "signal"),
     [
-        ("me lo llevo", 3, "compra"),
-        ("Lo compro!", 3, "compra"),
+        # Closing the sale is HOT at once (was 3 points: "me lo llevo" left the lead WARM).
+        ("me lo llevo", intent.HOT, "cierre"),
+        ("Lo compro!", intent.HOT, "cierre"),
+        ("te lo transfiero", intent.HOT, "cierre"),
         ("kiero comprar unas zapas", 3, "compra"),  # k for qu
         ("yevo 2", 3, "compra"),  # y for ll
-        ("me lo quedo", 3, "compra"),
+        ("me lo quedo", intent.HOT, "cierre"),
         ("reservame el negro", 3, "reserva"),
         ("Resérvamelo porfa", 3, "reserva"),
         ("resevame uno", 3, "reserva"),  # a typo in a long word
@@ -25,7 +27,8 @@ from s7.domain.chats import intent
         ("lo paso a buscar hoy", 3, "retiro"),
         ("cuotas sin interés?", 2, "cuotas"),
         ("en cuántas cuotas?", 2, "cuotas"),
-        ("te transfiero ahora", 2, "pago"),
+        ("te transfiero ahora", intent.HOT, "cierre"),
+        ("aceptan transferencia?", 2, "pago"),
         ("cuánto sale?", 1, "precio"),
         ("hacen envíos?", 1, "envio"),
         ("que talles hay", 1, "talle"),
@@ -48,13 +51,13 @@ def test_a_negated_phrase_does_not_count(text: str) -> None:
 
 
 def test_a_negation_does_not_reach_past_punctuation() -> None:
-    assert intent.score("no sé, lo compro igual").points == 3
+    assert intent.score("no sé, lo compro igual").points == intent.HOT
 
 
 def test_signals_add_up_but_each_counts_once() -> None:
     result = intent.score("lo compro en cuotas, en 6 cuotas, y paso a buscar")
-    assert result.points == 3 + 2 + 3
-    assert {s.split(":")[0] for s in result.signals} == {"compra", "cuotas", "retiro"}
+    assert result.points == intent.HOT + 2 + 3
+    assert {s.split(":")[0] for s in result.signals} == {"cierre", "cuotas", "retiro"}
 
 
 def test_a_word_counts_for_one_signal_only() -> None:
@@ -63,7 +66,7 @@ def test_a_word_counts_for_one_signal_only() -> None:
 
 
 def test_reason_names_the_phrases_for_the_audit_trail() -> None:
-    assert intent.score("me lo llevo en cuotas").reason == "compra: me lo llevo, cuotas: en cuotas"
+    assert intent.score("me lo llevo en cuotas").reason == "cierre: me lo llevo, cuotas: en cuotas"
 
 
 def test_thresholds_and_selection_points_come_from_the_data_file() -> None:
@@ -87,4 +90,4 @@ def test_a_store_can_change_words_and_points_without_code(tmp_path: Path) -> Non
     custom.write_text(json.dumps(data), encoding="utf-8")
     rules = intent.load_rules(custom)
     assert intent.score("la encargo ya", rules).points == 5
-    assert intent.score("me lo llevo", rules).points == 0
+    assert intent.score("yevo 2", rules).points == 0  # "llevo" is no longer a compra phrase there
