@@ -16,7 +16,7 @@ from s7 import realtime
 from s7.auth import CurrentUser
 from s7.domain.reads import inbox as inbox_queries
 from s7.domain.reads.inbox import FILTERS, PAGE_SIZE, ChatRow
-from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, short_time
+from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, short_time
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, shared_read
 
@@ -36,11 +36,11 @@ class ChatItem:
             with ui.row().classes("w-full min-w-0 items-center no-wrap gap-2"):
                 self.preview = ui.label().classes("text-sm text-slate-600 truncate grow min-w-0")
                 self.unread = ui.badge(color="green-7").props("rounded").classes("shrink-0").mark("unread")
-            with ui.row().classes("w-full items-center gap-1 mt-1"):
-                self.mode = ui.badge().props("outline").classes("text-[10px]").mark("mode")
-                self.lead = ui.badge().classes("text-[10px]").mark("lead")
-                self.waiting = ui.badge("Pide vendedor", color="purple-7").classes("text-[10px]")
-                self.assignee = ui.label().classes("text-xs text-slate-500 truncate")
+            with ui.row().classes("w-full min-w-0 items-center no-wrap gap-1 mt-1"):
+                # One ownership line (who has it), then the lead: never "BOT · HUMANO · Pide vendedor" at once.
+                self.owner_icon = ui.icon("smart_toy", size="14px").classes("shrink-0")
+                self.owner = ui.label().classes("text-xs font-medium truncate min-w-0").mark("owner")
+                self.lead = ui.badge().classes("text-[10px] shrink-0").mark("lead")
         self.root.on("click", lambda: on_click(self.row.id))
         self.root.mark(f"chat-{row.id}")
         self._shown: ChatRow | None = None
@@ -60,35 +60,23 @@ class ChatItem:
         if old is None or old.unread != row.unread:
             self.unread.set_text(str(row.unread) if row.unread < 100 else "99+")
             self.unread.set_visibility(row.unread > 0)
-        if old is None or old.mode != row.mode:
-            self.mode.set_text(MODE_LABEL.get(row.mode, row.mode))
-            self.mode.props(f"color={MODE_COLOR.get(row.mode, 'grey')}")
         if old is None or old.lead != row.lead:
             self.lead.set_text(LEAD_LABEL.get(row.lead, ""))
             self.lead.props(f"color={LEAD_COLOR.get(row.lead, 'grey')}")
             self.lead.set_visibility(row.lead in ("HOT", "HOT_LOST"))
-        if old is None or (old.awaiting_human, old.mode) != (row.awaiting_human, row.mode):
-            self.waiting.set_visibility(row.awaiting_human and row.mode == "BOT_ON")
-        if old is None or (old.assignee_name, old.mode, old.human_source) != (
-            row.assignee_name,
-            row.mode,
-            row.human_source,
-        ):
-            self.assignee.set_text(_assignee_text(row))
+        fields = ("mode", "assignee_name", "human_source", "awaiting_human")
+        if old is None or any(getattr(old, f) != getattr(row, f) for f in fields):
+            who = owner(row.mode, row.assignee_name, row.human_source, row.awaiting_human)
+            self.owner.set_text(who.text)
+            self.owner.classes(replace=f"text-xs font-medium truncate min-w-0 text-{who.color}")
+            self.owner_icon.set_name(who.icon)
+            self.owner_icon.props(f"color={who.color}")
 
     def select(self, selected: bool) -> None:
         if selected:
             self.root.classes(add=_SELECTED)
         else:
             self.root.classes(remove=_SELECTED)
-
-
-def _assignee_text(row: ChatRow) -> str:
-    if row.assignee_name:
-        return f"👤 {row.assignee_name}"
-    if row.mode == "HUMAN_TAKEOVER" and row.human_source == "business_app":
-        return "📱 App del celular"
-    return "Sin asignar"
 
 
 def _key(row: ChatRow) -> tuple[Any, int]:

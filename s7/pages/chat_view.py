@@ -15,12 +15,12 @@ from nicegui import ui
 from s7 import realtime
 from s7.auth import CurrentUser
 from s7.db import session_scope
-from s7.domain.chats import messages
+from s7.domain.chats import conversations, messages
 from s7.domain.reads import inbox as inbox_queries
 from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow
 from s7.pages import chat_actions
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
-from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, MODE_COLOR, MODE_LABEL, window_text
+from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, window_text
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, gone, shared_read
 from s7.pages.presence import ChatPresence
@@ -111,8 +111,10 @@ class ChatView:
                 with ui.column().classes("gap-0 grow min-w-0"):
                     self.title = ui.label().classes("font-semibold truncate").mark("chat-title")
                     self.subtitle = ui.label().classes("text-xs text-slate-500 truncate").mark("chat-subtitle")
-                self.mode = ui.badge().props("outline").mark("chat-mode")
                 self.lead = ui.badge().mark("chat-lead")
+            with ui.row().classes("w-full items-center no-wrap gap-1"):
+                self.owner_icon = ui.icon("smart_toy", size="16px")
+                self.owner = ui.label().classes("s7-chat-owner text-sm font-medium").mark("chat-owner")
             with ui.row().classes("w-full items-center gap-1"):
                 self.take_button = (
                     ui.button("Tomar", icon="front_hand", on_click=self._take)
@@ -124,7 +126,9 @@ class ChatView:
                     .props("outline dense no-caps")
                     .mark("release")
                 )
-                with ui.button("Asignar a…", icon="person_add").props("outline dense no-caps").mark("assign"):
+                with (
+                    ui.button("Asignar a…", icon="person_add").props("outline dense no-caps").mark("assign")
+                ) as self.assign_button:
                     with ui.menu():
                         for user_id, name in self.team:
                             ui.menu_item(name, on_click=lambda u=user_id: self._assign(u)).mark(f"assign-{user_id}")
@@ -147,16 +151,22 @@ class ChatView:
     def _paint_header(self) -> None:
         h = self.header
         self.title.set_text(h.name)
-        holder = f"👤 {h.assignee_name}" if h.assignee_name else "Sin asignar"
-        self.subtitle.set_text(f"+{h.wa_id} · {holder}")
-        self.mode.set_text(MODE_LABEL.get(h.mode, h.mode))
-        self.mode.props(f"color={MODE_COLOR.get(h.mode, 'grey')}")
+        self.subtitle.set_text(f"+{h.wa_id}")
+        who = owner(h.mode, h.assignee_name, h.human_source, h.awaiting_human)
+        self.owner.set_text(who.text)
+        self.owner.classes(replace=f"s7-chat-owner text-sm font-medium text-{who.color}")
+        self.owner_icon.set_name(who.icon)
+        self.owner_icon.props(f"color={who.color}")
         self.lead.set_text(LEAD_LABEL.get(h.lead, ""))
         self.lead.props(f"color={LEAD_COLOR.get(h.lead, 'grey')}")
-        self.lead.set_visibility(h.lead in LEAD_LABEL)
+        self.lead.set_visibility(h.lead in ("HOT", "HOT_LOST", "WARM"))
+        # Offer only what this user may do: a chat another seller holds cannot be taken, nor
+        # released or reassigned by a seller (an admin still may).
         mine = h.mode == "HUMAN_TAKEOVER" and h.assigned_to == self.user.id
-        self.take_button.set_visibility(not mine)
-        self.release_button.set_visibility(h.mode == "HUMAN_TAKEOVER")
+        held = conversations.held_by_other(h, self.user.id)  # type: ignore[arg-type]
+        self.take_button.set_visibility(not mine and not held)
+        self.release_button.set_visibility(h.mode == "HUMAN_TAKEOVER" and (not held or self.user.is_admin))
+        self.assign_button.set_visibility(not held or self.user.is_admin)
         self._paint_window()
 
     def _paint_window(self) -> None:

@@ -79,7 +79,7 @@ def series_chart(data: DashboardStats) -> dict[str, Any]:
                 "itemStyle": {"color": COLORS["hot"]},
             },
             {
-                "name": "HOT_LOST",
+                "name": "Perdidos",
                 "type": "bar",
                 "data": [b.hot_lost for b in data.series],
                 "itemStyle": {"color": COLORS["lost"]},
@@ -200,7 +200,7 @@ class Dashboard:
             )
             _kpi("Leads calientes", str(data.hot_leads), f"{data.waiting} esperando", "kpi-hot")
             _kpi("Tomados", str(data.taken), _share(data.taken, data.hot_leads), "kpi-taken")
-            _kpi("Perdidos (HOT_LOST)", str(data.hot_lost), _share(data.lost, data.hot_leads), "kpi-lost")
+            _kpi("Perdidos", str(data.hot_lost), _share(data.lost, data.hot_leads), "kpi-lost")
             _kpi(
                 "Respuesta humana",
                 format_duration(data.median_response_seconds),
@@ -339,11 +339,11 @@ def _sales(data: DashboardStats) -> None:
 
 _DEFINITIONS = (
     "Conversaciones: chats en los que el cliente escribió en el período (nuevas: primer contacto en el período).",
-    "Leads calientes: chats que pasaron a HOT en el período. Un HOT_LOST recuperado por un vendedor "
+    "Leads calientes: chats que pasaron a caliente en el período. Un perdido recuperado por un vendedor "
     "no cuenta de nuevo.",
     "Tomados / perdidos / esperando: lo primero que le pasó a cada lead caliente — lo tomó una persona, "
-    "se marcó HOT_LOST porque nadie lo tomó a tiempo, o todavía nada.",
-    "HOT_LOST: chats marcados HOT_LOST en el período.",
+    "se marcó perdido porque nadie lo tomó a tiempo, o todavía nada.",
+    "Perdidos: leads calientes que nadie tomó a tiempo (el bot siguió), en el período.",
     "Respuesta humana: desde el mensaje del cliente que necesitaba a una persona (o desde que el bot pidió "
     "un vendedor) hasta la primera respuesta de un vendedor o de la app de WhatsApp Business. Mediana de las "
     "respuestas del período.",

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from s7.clock import now
 from s7.config import get_settings
 
-MODE_LABEL = {"BOT_ON": "BOT", "HUMAN_TAKEOVER": "HUMANO"}
-MODE_COLOR = {"BOT_ON": "blue-grey-5", "HUMAN_TAKEOVER": "green-7"}
-LEAD_LABEL = {"HOT": "🔥 HOT", "HOT_LOST": "HOT_LOST", "WARM": "Tibio"}
-LEAD_COLOR = {"HOT": "deep-orange-6", "HOT_LOST": "red-10", "WARM": "amber-7"}
+# Human labels; the API keeps the enum values (HOT, HOT_LOST, BOT_ON...).
+LEAD_LABEL = {"HOT": "🔥 Caliente", "HOT_LOST": "Perdido", "WARM": "Tibio", "NONE": "Sin interés aún"}
+LEAD_COLOR = {"HOT": "deep-orange-6", "HOT_LOST": "red-10", "WARM": "amber-7", "NONE": "blue-grey-4"}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who has the chat, in one line: the same words in the list row and the chat header."""
+
+    text: str
+    icon: str
+    color: str  # a Quasar colour name
+
+
+def owner(mode: str, assignee_name: str | None, human_source: str | None, awaiting_human: bool) -> Owner:
+    """ "Bot", "Vendedor: Ana", "Esperando vendedor", "App del celular"... never two at once."""
+    if mode == "HUMAN_TAKEOVER":
+        if assignee_name:
+            return Owner(f"Vendedor: {assignee_name}", "person", "green-8")
+        if human_source == "business_app":
+            return Owner("App del celular", "smartphone", "green-8")
+        return Owner("Una persona (sin asignar)", "person_outline", "green-8")
+    if awaiting_human:
+        waiting = f"Esperando a {assignee_name}" if assignee_name else "Esperando vendedor"
+        return Owner(waiting, "hourglass_top", "purple-7")
+    if assignee_name:
+        return Owner(f"Bot (asignado a {assignee_name})", "smart_toy", "blue-grey-6")
+    return Owner("Bot", "smart_toy", "blue-grey-6")
+
 
 # status → (icon, colour class, tooltip): WhatsApp's ticks, blue once read.
 TICKS = {

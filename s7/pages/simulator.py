@@ -23,6 +23,7 @@ from s7.auth import CurrentUser
 from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain.models import Contact, Conversation, Message, User
+from s7.pages.inbox_format import LEAD_COLOR
 from s7.pages.layout import frame, io, live
 from s7.whatsapp import sandbox
 
@@ -49,6 +50,10 @@ _PLACEHOLDERS = {
     "location": "📍 Ubicación",
     "contacts": "👤 Contacto",
 }
+
+
+# The lead as the simulator's badge says it (the panel's chip words, without the emoji).
+LEAD_WORDS = {"NONE": "ninguno todavía", "WARM": "tibio", "HOT": "caliente", "HOT_LOST": "perdido (nadie lo tomó)"}
 
 
 @dataclass(frozen=True)
@@ -330,9 +335,10 @@ class Simulator:
                 "Bot activo" if thread.mode == "BOT_ON" else "Atiende una persona",
                 color="teal-7" if thread.mode == "BOT_ON" else "amber-8",
             ).mark("mode")
-            ui.badge(f"Lead {thread.lead}", color="red-7" if thread.lead.startswith("HOT") else "blue-grey-5").mark(
-                "lead"
-            )
+            ui.badge(
+                f"Interés: {LEAD_WORDS.get(thread.lead, thread.lead)}",
+                color=LEAD_COLOR.get(thread.lead, "blue-grey-5"),
+            ).mark("lead")
         url = f"/?chat={thread.conversation_id:d}"
         ui.button(
             "Abrir este chat en el panel", icon="open_in_new", on_click=lambda: ui.navigate.to(url, new_tab=True)

@@ -222,22 +222,33 @@ def test_a_seller_reply_reaches_the_graph_api_and_the_other_tab(shop: Shop, tabs
     screenshot(seller2, "inbox-reply-other-tab")
 
 
-def test_return_to_bot_shows_in_both_tabs(shop: Shop, tabs) -> None:  # type: ignore[no-untyped-def]
+def test_a_held_chat_tells_a_second_seller_who_has_it_and_offers_nothing_to_press(shop: Shop, tabs) -> None:  # type: ignore[no-untyped-def]
     seller1, seller2 = tabs
     wa_id = "5491170000003"
     shop.customer_writes(wa_id, "hola, consulta", "Carla Bot")
     for page in (seller1, seller2):
         _row(page, "Carla Bot").click()
         page.locator(".q-message", has_text="hola, consulta").wait_for()
+        page.locator(".s7-chat-owner", has_text="Bot").wait_for()
     seller1.get_by_role("button", name="Tomar").click()
     seller1.get_by_text("Tomaste el chat: el bot no va a responder.").wait_for()
+
+    # The second seller, live: one line says who has it, in the header and in the row.
     seller2.get_by_text("🔒 Vendedor Uno está atendiendo este chat.", exact=False).wait_for()
-    seller2.get_by_role("button", name="Tomar").click()
-    seller2.get_by_text("Este chat lo tiene Vendedor Uno.").wait_for()  # the loser is told who holds it
+    seller2.locator(".s7-chat-owner", has_text="Vendedor: Vendedor Uno").wait_for()
+    _row(seller2, "Carla Bot").get_by_text("Vendedor: Vendedor Uno").wait_for()
+    assert "Pide vendedor" not in _row(seller2, "Carla Bot").inner_text()
+    # ...and what they may not do is not offered (pressing it could only explain it is held).
+    for name in ("Tomar", "Devolver al bot", "Asignar a…"):
+        assert seller2.get_by_role("button", name=name).filter(visible=True).count() == 0, name
+    assert seller1.get_by_role("button", name="Devolver al bot").is_visible()  # the holder keeps them
+    screenshot(seller2, "inbox-held-by-another-seller")
 
     seller1.get_by_role("button", name="Devolver al bot").click()
     for page in (seller1, seller2):
         page.get_by_text("El bot está atendiendo. Si escribís, tomás el chat y el bot se calla.").wait_for()
+    seller2.get_by_role("button", name="Tomar").wait_for()  # free again: offered again, live
+    seller2.locator(".s7-chat-owner", has_text="Bot (asignado a Vendedor Uno)").wait_for()
     assert _conversation(wa_id).mode == "BOT_ON"
     screenshot(seller2, "inbox-returned-to-bot")
 

@@ -37,7 +37,7 @@ async def test_admin_sees_todays_figures_and_charts(store, user: User) -> None: 
     assert value(user, "kpi-response") == "18 min"  # median of 3, 6, 30 and 57 minutes
     series = chart(user, "chart-series")
     assert series["xAxis"]["data"][-1] == "12 h"
-    assert [s["name"] for s in series["series"]] == ["Conversaciones", "Leads calientes", "HOT_LOST"]
+    assert [s["name"] for s in series["series"]] == ["Conversaciones", "Leads calientes", "Perdidos"]
     assert sum(series["series"][0]["data"]) == 3
     outcome = {d["name"]: d["value"] for d in chart(user, "chart-outcome")["series"][0]["data"]}
     assert outcome == {"Tomados": 1, "Perdidos": 1, "Esperando": 0}

@@ -34,7 +34,7 @@ async def test_enter_sends_as_the_seller_and_takes_the_chat_over(pg_db, user: Us
     state = conversation(chat)
     assert (state.mode, state.assigned_to) == ("HUMAN_TAKEOVER", me)
     await user.should_see(marker=f"msg-{sent.id}", retries=30)
-    await user.should_see("HUMANO", retries=30)
+    await eventually(lambda: _badge(user, "chat-owner") == "Vendedor: Vendedor Uno")
     await user.should_not_see("El bot está atendiendo. Si escribís, tomás el chat y el bot se calla.", retries=30)
     assert user.find(marker="composer").elements.pop().value == ""
 
@@ -71,8 +71,8 @@ async def test_a_chat_held_by_another_seller_names_them_instead_of_a_composer(pg
     await user.open(f"/?chat={chat}")
     await user.should_see("🔒 Vendedora Dos está atendiendo este chat.", retries=5)
     await user.should_not_see(marker="composer")
-    user.find(marker="take").click()
-    await user.should_see("Este chat lo tiene Vendedora Dos.", retries=30)
+    assert _badge(user, "chat-owner") == "Vendedor: Vendedora Dos"
+    await user.should_not_see(marker="take")  # not offered: pressing it could only explain it is held
     assert conversation(chat).assigned_to == other
 
 
@@ -110,8 +110,10 @@ async def test_return_to_bot_by_the_holder_or_an_admin_not_by_another_seller(pg_
     other, admin = create_user(), create_user()
     await sign_in(other, "Vendedora Dos")
     await other.open(f"/?chat={chat}")
-    other.find(marker="release").click()
-    await other.should_see("Solo Vendedor Uno o un admin pueden devolverlo al bot.", retries=30)
+    await other.should_see(marker="held")
+    assert _badge(other, "chat-owner") == "Vendedor: Vendedor Uno"
+    for action in ("take", "release", "assign"):  # what this seller may not do is not offered
+        await other.should_not_see(marker=action)
     assert conversation(chat).mode == "HUMAN_TAKEOVER"
 
     await sign_in(admin, "La Admin")
@@ -119,7 +121,8 @@ async def test_return_to_bot_by_the_holder_or_an_admin_not_by_another_seller(pg_
     admin.find(marker="release").click()
     await eventually(lambda: conversation(chat).mode == "BOT_ON")
     await admin.should_see("Listo, el bot vuelve a atender este chat.", retries=30)
-    await eventually(lambda: _badge(other, "chat-mode") == "BOT")  # the other tab follows live
+    await eventually(lambda: _badge(other, "chat-owner") == "Bot (asignado a Vendedor Uno)")  # follows live
+    await other.should_see(marker="take", retries=30)
     await other.should_not_see(marker="held", retries=30)
 
 
@@ -132,7 +135,7 @@ async def test_assign_to_a_teammate_updates_both_the_chat_and_the_list(pg_db, us
     user.find(marker=f"assign-{other}").click()
     await eventually(lambda: conversation(chat).assigned_to == other)
     with user.scope(marker=f"chat-{chat}"):
-        await user.should_see("👤 Vendedora Dos", retries=30)
+        await user.should_see("Bot (asignado a Vendedora Dos)", retries=30)
     await user.should_see("Asignación actualizada.")
 
 

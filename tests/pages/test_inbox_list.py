@@ -34,16 +34,15 @@ async def test_rows_show_name_preview_mode_lead_assignee_and_my_unread(pg_db, us
     with user.scope(marker=f"chat-{hot}"):
         await user.should_see("Juan Pérez")
         await user.should_see("¿en cuotas?")
-        await user.should_see("BOT")
-        await user.should_see("🔥 HOT")
-        await user.should_see("Sin asignar")
+        await user.should_see("Bot")  # one ownership line: the bot has it
+        await user.should_see("🔥 Caliente")
+        await user.should_not_see("HOT")
     assert unread_badge(user, hot) == "2"  # two customer messages this seller has not seen
     with user.scope(marker=f"chat-{held}"):
-        await user.should_see("HUMANO")
-        await user.should_see("👤 Vendedora Dos")
+        await user.should_see("Vendedor: Vendedora Dos")
     with user.scope(marker=f"chat-{lost}"):
         await user.should_see("+5491100000003")  # no profile name: the phone number
-        await user.should_see("HOT_LOST")
+        await user.should_see("Perdido")
     assert seller != other
 
 
@@ -55,20 +54,20 @@ async def test_filters_show_exactly_their_chats(pg_db, user: User) -> None:
     take(mine, me)
     theirs, _ = customer_says("5491100000013", "hola", name="Su Chat")
     take(theirs, other)
-    hot, _ = customer_says("5491100000014", "lo llevo", name="Caliente")
+    hot, _ = customer_says("5491100000014", "lo llevo", name="Lucas Apurado")
     set_conversation(hot, lead="HOT")
-    lost, _ = customer_says("5491100000015", "hola?", name="Perdido")
+    lost, _ = customer_says("5491100000015", "hola?", name="Marta Olvidada")
     set_conversation(lost, lead="HOT_LOST")
 
     await sign_in(user, "Vendedor Uno")
     await user.open("/")
     expected = {
-        "all": {"Bot Chat", "Mi Chat", "Su Chat", "Caliente", "Perdido"},
+        "all": {"Bot Chat", "Mi Chat", "Su Chat", "Lucas Apurado", "Marta Olvidada"},
         "mine": {"Mi Chat"},
-        "unassigned": {"Bot Chat", "Caliente", "Perdido"},
-        "hot": {"Caliente"},
-        "hot_lost": {"Perdido"},
-        "bot": {"Bot Chat", "Caliente", "Perdido"},
+        "unassigned": {"Bot Chat", "Lucas Apurado", "Marta Olvidada"},
+        "hot": {"Lucas Apurado"},
+        "hot_lost": {"Marta Olvidada"},
+        "bot": {"Bot Chat", "Lucas Apurado", "Marta Olvidada"},
         "human": {"Mi Chat", "Su Chat"},
     }
     for key, names in expected.items():

@@ -108,6 +108,6 @@ async def test_a_lead_turning_hot_shows_in_the_list_and_the_open_chat_without_re
     assert _text(user, "chat-lead") == ""
     with session_scope() as session:
         conversations.set_lead(session, conversations.get(session, chat), "HOT", actor="bot", reason="test")
-    await eventually(lambda: _text(user, "chat-lead") == "🔥 HOT")
+    await eventually(lambda: _text(user, "chat-lead") == "🔥 Caliente")
     with user.scope(marker=f"chat-{chat}"):
-        await user.should_see("🔥 HOT", retries=30)
+        await user.should_see("🔥 Caliente", retries=30)

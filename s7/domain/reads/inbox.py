@@ -24,8 +24,8 @@ FILTERS: dict[str, str] = {
     "all": "Todas",
     "mine": "Mías",
     "unassigned": "Sin asignar",
-    "hot": "HOT",
-    "hot_lost": "HOT_LOST",
+    "hot": "Calientes",
+    "hot_lost": "Perdidos",
     "bot": "Bot",
     "human": "Humano",
 }
