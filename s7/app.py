@@ -36,6 +36,7 @@ ROUTER_MODULES = (
     "s7.api.outcomes",
     "s7.api.quick_replies",
     "s7.api.store",
+    "s7.api.me",
 )
 PAGE_MODULES = (
     "s7.pages.login",

@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     ADMIN_PASSWORD: str = ""
     # Outside sandbox SQLite is refused unless this is true (a container's file dies with it).
     ALLOW_SQLITE: bool = False
+    # Hot leads and handoff requests find a seller (s7.domain.chats.assignment).
+    AUTO_ASSIGN: bool = False
+    AUTO_ASSIGN_MAX_OPEN: int = Field(10, ge=1, le=1000)
+    AUTO_ASSIGN_REASSIGN_MINUTES: float = Field(3.0, gt=0)
+    AVAILABILITY_GRACE_MINUTES: float = Field(10.0, ge=0)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -29,7 +29,7 @@ from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
 from s7.domain import logins
-from s7.domain.chats import followups, notify, reminders
+from s7.domain.chats import assignment, followups, notify, reminders
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ JOBS: dict[str, JobBody] = {
     "login_throttle_prune": logins.prune_login_throttle,
     "revoked_sessions_prune": auth.prune_revoked_sessions,
     "reminders": reminders.fire_due,
+    "auto_reassign": assignment.reassign_unopened,
 }
 
 _scheduler: AsyncIOScheduler | None = None

@@ -82,8 +82,11 @@ def add_note(conversation_id: int, current: CurrentUser, text: str) -> None:
 
 
 def seen(conversation_id: int, current: CurrentUser) -> None:
+    from s7.domain.chats import assignment
+
     with session_scope() as session:
         inbox_queries.mark_seen(session, conversation_id, current.id)
+        assignment.opened(session, conversation_id, current.id)  # an auto-assigned chat is now theirs
 
 
 def close_episode(
@@ -158,3 +161,19 @@ def quick_reply_text(conversation_id: int, current: CurrentUser, reply_id: int) 
         if not found:
             raise ActionRefused("Esa respuesta rápida ya no existe.")
         return quick_replies.fill(found[0].text, quick_replies.context_for(session, conversation_id, user))
+
+
+def here(current: CurrentUser) -> bool:
+    """Heartbeat of an open inbox tab; returns the seller's own availability switch."""
+    from s7.domain.chats import assignment
+
+    with session_scope() as session:
+        assignment.panel_seen(session, current.id)
+        return assignment.availability(session, current.id).available
+
+
+def set_available(current: CurrentUser, available: bool) -> None:
+    from s7.domain.chats import assignment
+
+    with session_scope() as session:
+        assignment.set_available(session, _user(session, current), available)

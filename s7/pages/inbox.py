@@ -6,6 +6,7 @@ subscription per tab, which ends when the tab goes away.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import Request
 from nicegui import background_tasks, ui
@@ -23,12 +24,14 @@ from s7.pages.live_reads import gone
 _CSS = ".s7-timeline .q-message-text { max-width: min(36rem, 75vw); min-width: 7rem; }"
 # The frame's header is 52 px high; the inbox fills the rest of the screen and scrolls inside.
 _FULL_HEIGHT = "h-[calc(100dvh-52px)]"
+HEARTBEAT_SECONDS = 60.0
 
 
 class Inbox:
     def __init__(self, user: CurrentUser) -> None:
         self.user = user
         self.view: ChatView | None = None
+        self._known_available: bool | None = None
         self._opening = 0
         self.client = ui.context.client
         with ui.row().classes(f"w-full no-wrap gap-0 {_FULL_HEIGHT}").mark("inbox"):
@@ -37,7 +40,13 @@ class Inbox:
             ) as self.left:
                 with ui.row().classes("w-full items-center px-3 pt-2 no-wrap"):
                     ui.label("Conversaciones").classes("text-lg font-semibold grow")
-                    self.alerts = Alerts(self.open_chat)
+                    self.available = (
+                        ui.switch("Disponible", on_change=self._availability_changed)
+                        .props("dense color=green-7")
+                        .classes("text-sm")
+                        .mark("availability")
+                    )
+                    self.alerts = Alerts(self.open_chat, user.id)
                 with ui.element("div").classes("w-full grow min-h-0"):
                     self.list = ChatList(user, self.open_chat)
             with ui.column().classes("grow min-w-0 h-full gap-0 max-md:hidden") as self.right:
@@ -47,11 +56,25 @@ class Inbox:
                     ui.label("Elegí una conversación de la lista.")
         live(self.on_event)
         self.client.on_delete(self._tab_closed)
+        # While this tab is connected the seller counts as present (AVAILABILITY_GRACE_MINUTES).
+        ui.timer(HEARTBEAT_SECONDS, self._heartbeat, immediate=False)
+
+    async def _heartbeat(self) -> None:
+        self._known_available = await io(chat_actions.here, self.user)
+        self.available.set_value(self._known_available)
+
+    async def _availability_changed(self, event: Any) -> None:
+        if bool(event.value) == self._known_available:
+            return  # the heartbeat showing the stored state, not the seller's click
+        self._known_available = bool(event.value)
+        await io(chat_actions.set_available, self.user, bool(event.value))
+        ui.notify("Estás disponible: te pueden llegar chats." if event.value else "Quedaste ausente.")
 
     async def start(self, chat: int | None) -> None:
         await self.list.refresh.flush()
         if chat is not None:
             await self.open_chat(chat, initial=True)
+        await self._heartbeat()
 
     def on_event(self, event: realtime.Event) -> None:
         if gone(self.client):

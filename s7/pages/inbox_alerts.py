@@ -18,7 +18,14 @@ from s7.domain.reads import inbox as inbox_queries
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced
 
-REASONS = {"hot": "🔥 Lead caliente", "handoff": "🙋 Pide hablar con una persona"}
+REASONS = {
+    "hot": "🔥 Lead caliente",
+    "handoff": "🙋 Pide hablar con una persona",
+    "assigned": "📥 Te asignaron un chat",
+    "reminder": "⏰ Recordatorio",
+    "mention": "💬 Te mencionaron en una nota",
+    "transfer": "↪️ Te pasaron un chat",
+}
 
 _SCRIPT = """
 <script>
@@ -61,8 +68,9 @@ s7.alert = function (n) { s7.setBadge(n); s7.chime(); };
 class Alerts:
     """The bell next to the chat list, and the tab-title badge."""
 
-    def __init__(self, on_open: Callable[[int], Any]) -> None:
+    def __init__(self, on_open: Callable[[int], Any], user_id: int | None = None) -> None:
         self.on_open = on_open
+        self.user_id = user_id
         self.unseen: dict[int, str] = {}  # conversation id → reason, in arrival order
         self.names: dict[int, str] = {}
         self._fresh: list[int] = []
@@ -77,6 +85,8 @@ class Alerts:
     def handle(self, event: realtime.Event) -> None:
         if event.kind != "alert" or not isinstance(event.get("conversation_id"), int):
             return
+        if event.get("for_user") is not None and event.get("for_user") != self.user_id:
+            return  # someone else's reminder, assignment or mention
         conversation_id = event.get("conversation_id")
         reason = str(event.get("reason") or "hot")
         if conversation_id != self.current:

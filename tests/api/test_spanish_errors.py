@@ -43,6 +43,8 @@ async def test_the_users_api_checks_the_email_shape(pg_db, user) -> None:
         )
         assert refused.status_code == 422 and "email" in str(refused.json()["detail"]).lower(), refused.text
     local = await client.post(
-        "/api/users", headers=admin, json={"email": "carla@sector7.local", "name": "Carla", "password": "clave-segura-1"}
+        "/api/users",
+        headers=admin,
+        json={"email": "carla@sector7.local", "name": "Carla", "password": "clave-segura-1"},
     )
     assert local.status_code == 201

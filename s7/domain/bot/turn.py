@@ -26,7 +26,7 @@ from s7.domain.bot.replies import Reply, say
 from s7.domain.bot.understand import PRODUCT_TOPICS, Understood, load_vocabulary, understand
 from s7.domain.catalog import SearchHit, SearchHits
 from s7.domain.catalog.index import load_settings
-from s7.domain.chats import conversations, intent, messages
+from s7.domain.chats import assignment, conversations, intent, messages
 from s7.domain.models import Conversation, Message, User
 from s7.domain.store import hours as store_hours
 from s7.domain.store import profile as store_profile
@@ -89,18 +89,33 @@ def respond(session: Session, conversation: Conversation, message: Message) -> N
 
     plan = decide(CatalogView(session), dict(conversation.bot_state or {}), message.text or "", selection, message.type)
     reply = plan.reply
-    if reply is not None and plan.hand_off is None and _becomes_hot(conversation, points):
+    turns_hot = _becomes_hot(conversation, points)
+    open_now = store_hours.is_open(session=session)
+    # With auto-assignment on and no seller free, never promise "ya te escribe un vendedor".
+    nobody = open_now and bool(plan.hand_off or turns_hot) and not assignment.someone_can_take(session)
+    if reply is not None and plan.hand_off is None and turns_hot:
         # The bot goes quiet once the lead is HOT, so say now that a seller is coming, in the
         # same sentence: no question left hanging above it, no buttons nobody answers until then.
-        reply = Reply(f"{_without_question(reply.text)} {say('hot_handoff')}".strip())
-    elif reply is not None and plan.hand_off is not None and not store_hours.is_open(session=session):
+        reply = Reply(f"{_without_question(reply.text)} {_hot_promise(open_now, nobody)}".strip())
+    elif reply is not None and plan.hand_off is not None and not open_now:
         reply = _closed_now(session, reply)
+    elif reply is not None and plan.hand_off is not None and nobody:
+        reply = Reply(say("nobody_now"))
     conversation.bot_state = plan.state  # a new dict: JSON columns track assignment, not mutation
     if reply is not None and conversations.bot_may_speak(session, conversation):
         _send(session, conversation, reply)
     _add_intent(session, conversation, points, reason)
     if plan.hand_off:
         conversations.request_human(session, conversation, reason=plan.hand_off)
+    if plan.hand_off or (turns_hot and conversation.lead == "HOT"):
+        assignment.auto_assign(session, conversation, reason=plan.hand_off or "lead caliente")
+
+
+def _hot_promise(open_now: bool, nobody: bool) -> str:
+    """What the bot says as a lead turns HOT: a seller is coming, or when one will answer."""
+    if not open_now and (when := store_profile.opening_text(now())):
+        return say("hot_handoff_closed", when=when)
+    return say("nobody_now") if nobody else say("hot_handoff")
 
 
 def _without_question(text: str) -> str:
