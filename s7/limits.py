@@ -17,7 +17,7 @@ tests without rebuilding the app). A rule with `max_bytes=None` exempts its pref
 enforces `WEBHOOK_MAX_BODY_BYTES` itself). To limit a new upload path, add a rule in
 `upload_rules` (or build a `BodyLimit` with your own rules):
 
-    app.add_middleware(BodyLimit, rules=[LimitRule("/api/conversations/", lambda: 16 * 2**20)])
+    app.add_middleware(BodyLimit, rules=[LimitRule("/api/conversations/", lambda: 16 * 2**20, slack=4096)])
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ class BodyTooLarge(Exception):
 
 @dataclass(frozen=True)
 class LimitRule:
+    """Bodies under `prefix` may carry `max_bytes` (what the message names) plus `slack` (for
+    framing such as multipart boundaries)."""
+
     prefix: str
     max_bytes: Limit
+    slack: int = 0
 
     def limit(self) -> int | None:
         return self.max_bytes() if callable(self.max_bytes) else self.max_bytes
@@ -55,13 +59,13 @@ def upload_rules() -> list[LimitRule]:
     (catalog import, message attachments), and any other body; the webhook keeps its own limit."""
 
     def upload_max() -> int:
-        return get_settings().upload_max_bytes + MULTIPART_OVERHEAD
+        return get_settings().upload_max_bytes
 
-    return [LimitRule("/webhook", None), LimitRule("/", upload_max)]
+    return [LimitRule("/webhook", None), LimitRule("/", upload_max, slack=MULTIPART_OVERHEAD)]
 
 
 def too_large_text(limit: int) -> str:
-    megabytes = (limit - MULTIPART_OVERHEAD if limit > 2 * MULTIPART_OVERHEAD else limit) / (1024 * 1024)
+    megabytes = limit / (1024 * 1024)
     shown = f"{megabytes:.0f}" if megabytes >= 1 else f"{megabytes:.1f}"
     return f"El archivo supera el máximo de {shown} MB."
 
@@ -71,24 +75,23 @@ class BodyLimit:
         self.app = app
         self.rules = list(rules) if rules is not None else upload_rules()
 
-    def _limit_for(self, path: str) -> int | None:
-        for rule in self.rules:
-            if path.startswith(rule.prefix):
-                return rule.limit()
-        return None
+    def _rule_for(self, path: str) -> LimitRule | None:
+        return next((rule for rule in self.rules if path.startswith(rule.prefix)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        limit = self._limit_for(path)
-        if limit is None:
+        rule = self._rule_for(path)
+        shown = rule.limit() if rule is not None else None
+        if rule is None or shown is None:
             await self.app(scope, receive, send)
             return
+        limit = shown + rule.slack
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(send, path, limit)
+            await _refuse(send, path, shown)
             return
 
         consumed = 0
@@ -122,7 +125,7 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await _refuse(send, path, limit)
+            await _refuse(send, path, shown)
 
 
 def _content_length(scope: Scope) -> int | None:

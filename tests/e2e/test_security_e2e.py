@@ -135,3 +135,22 @@ def test_a_password_reset_disconnects_open_tabs_and_their_next_action_is_refused
     screenshot(stubborn, "reset-stubborn-tab")
     plain_context.close()
     stubborn_context.close()
+
+
+@pytest.mark.server_env(UPLOAD_MAX_MB="1")
+def test_an_oversize_panel_upload_is_refused_by_the_server_in_spanish(browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    context, page, console = watched_page(browser, live_server.url, ADMIN)
+    page.goto(live_server.url + "/admin/catalog")
+    page.get_by_text("Importar catálogo").wait_for()
+    # A modified client without the browser's size check: the server has to refuse on its own.
+    page.evaluate(
+        "() => { for (const el of Object.values(mounted_app.elements))"
+        " if ('max-file-size' in el.props) el.props['max-file-size'] = 1e12; }"
+    )
+    big = tmp_path / "grande.json"
+    big.write_bytes(b"[" + b" " * (3 * 1024 * 1024) + b"]")
+    page.locator("input[type=file]").set_input_files(str(big))
+    page.get_by_text("No se pudo subir el archivo. El archivo supera el máximo de 1 MB.").wait_for()
+    screenshot(page, "upload-refused-by-server")
+    assert_no_csp_violation(page, console)
+    context.close()
