@@ -39,6 +39,11 @@ SETUP_MAX_AGE_SECONDS = 24 * 3600
 _SETUP_SALT = "s7-first-admin-setup-v1"
 _FIRST_ADMIN_LOCK = "first-admin"
 _sqlite_lock = threading.Lock()
+SANDBOX_WARNING_SHORT = "Demo: nada es durable"
+SANDBOX_WARNING = (
+    "Esto es una demo (sandbox): nada de lo que pase acá es durable ni llega a WhatsApp, y se puede "
+    "borrar en cualquier reinicio."
+)
 
 
 class SetupError(Exception):

@@ -186,8 +186,8 @@ def _print_banner(settings, first_start: bool, start) -> None:  # type: ignore[n
         if exposed_sandbox(settings):
             warning = (
                 "ATENCIÓN: este sandbox se puede abrir desde afuera y es solo una demo: nada es durable "
-                "(SQLite en el contenedor se pierde en cada redeploy) y nada llega a WhatsApp. "
-                "Para la tienda real configurá WHATSAPP_TOKEN y DATABASE_URL (ver README)."
+                "(SQLite en un contenedor se pierde en cada redeploy) y nada llega a WhatsApp. "
+                "Para la tienda real configurá WHATSAPP_TOKEN y DATABASE_URL (README: Poner la tienda en línea)."
             )
             print(f"  {warning}")
             log.warning(warning)

@@ -65,7 +65,14 @@ def test_cli_seed_and_missing_catalog_file_errors_are_one_line(pg_db, tmp_path) 
 def test_embedded_first_start_on_sqlite(tmp_path) -> None:
     """No DATABASE_URL, no token: a SQLite file is created, migrated and seeded with generated demo
     passwords (printed, never a fixed one); the login page shows them to this machine only."""
-    server = ServerProcess({"HOME": str(tmp_path), "ADMIN_SEED_PASSWORD": "", "SELLER_SEED_PASSWORD": ""}, cwd=tmp_path)
+    # A public URL: the demo is reachable from outside, and says nothing there lasts.
+    env = {
+        "HOME": str(tmp_path),
+        "ADMIN_SEED_PASSWORD": "",
+        "SELLER_SEED_PASSWORD": "",
+        "PUBLIC_BASE_URL": "https://demo-tienda.example.com",
+    }
+    server = ServerProcess(env, cwd=tmp_path)
     try:
         server.wait_ready(timeout=60)
         assert (tmp_path / ".s7" / "sector7.db").exists()
@@ -82,6 +89,8 @@ def test_embedded_first_start_on_sqlite(tmp_path) -> None:
         assert local.status_code == 200 and printed["vendedor1@sector7.local"] in local.text
         proxied = httpx.get(server.url + "/login", headers={"X-Forwarded-For": "203.0.113.9"}).text
         assert printed["vendedor1@sector7.local"] not in proxied and "en el log del servidor" in proxied
+        assert "nada de lo que pase acá es durable" in proxied
+        assert "ATENCIÓN: este sandbox se puede abrir desde afuera" in server.output()
         assert httpx.get(server.url + "/openapi.json").status_code == 200  # sandbox: the docs stay open
     finally:
         server.stop()
