@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
 from s7.domain import media
-from s7.domain.chats import audit, conversations, messages, outcomes
+from s7.domain.chats import audit, conversations, messages, outcomes, teamwork
 from s7.domain.models import LEADS, MODES, Message, Note, User
 from s7.domain.reads import conversation_list
 
@@ -359,7 +359,7 @@ def list_notes(conversation_id: ConversationId, current: Me, session: Db) -> lis
 )
 def add_note(conversation_id: ConversationId, body: TextIn, current: Me, session: Db) -> NoteOut:
     with _domain_errors():
-        note = conversations.add_note(session, conversation_id, _me(session, current), body.text)
+        note = teamwork.add_note(session, conversation_id, _me(session, current), body.text)
     return _note_out(note)
 
 
@@ -368,3 +368,19 @@ def audit_trail(conversation_id: ConversationId, current: Me, session: Db) -> li
     with _domain_errors():
         conversations.get(session, conversation_id)
     return [AuditOut.model_validate(event) for event in audit.trail(session, conversation_id)]
+
+
+class TransferIn(BaseModel):
+    user_id: int = Field(ge=1, le=INT32_MAX, description="a quién se la pasás")
+    note: str = Field("", max_length=4000, description="por qué (queda como nota interna)")
+
+
+@router.post(
+    "/{conversation_id}/transfer",
+    response_model=ConversationOut,
+    summary="Pasarle la conversación a un compañero, con una nota",
+)
+def transfer(conversation_id: ConversationId, body: TransferIn, current: Me, session: Db) -> ConversationOut:
+    with _domain_errors():
+        teamwork.transfer(session, conversation_id, _me(session, current), body.user_id, body.note)
+    return _view(session, current, conversation_id)

@@ -74,9 +74,11 @@ def assign(conversation_id: int, current: CurrentUser, user_id: int | None) -> N
 
 
 def add_note(conversation_id: int, current: CurrentUser, text: str) -> None:
+    from s7.domain.chats import teamwork
+
     try:
         with session_scope() as session:
-            conversations.add_note(session, conversation_id, _user(session, current), text)
+            teamwork.add_note(session, conversation_id, _user(session, current), text)
     except conversations.ConversationError as error:
         raise ActionRefused(str(error)) from None
 
@@ -177,3 +179,15 @@ def set_available(current: CurrentUser, available: bool) -> None:
 
     with session_scope() as session:
         assignment.set_available(session, _user(session, current), available)
+
+
+def transfer(conversation_id: int, current: CurrentUser, to_user_id: int, note: str = "") -> None:
+    from s7.domain.chats import teamwork
+
+    try:
+        with session_scope() as session:
+            teamwork.transfer(session, conversation_id, _user(session, current), to_user_id, note)
+    except conversations.HeldByOther as error:
+        raise ActionRefused(f"Este chat lo tiene {error.holder_name}: solo un admin puede pasarlo.") from None
+    except conversations.ConversationError as error:
+        raise ActionRefused(str(error)) from None

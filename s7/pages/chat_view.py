@@ -136,6 +136,9 @@ class ChatView:
                 ui.button("Nota", icon="sticky_note_2", on_click=self._note_dialog).props(
                     "outline dense no-caps color=amber-9"
                 ).mark("add-note")
+                ui.button("Pasar a…", icon="forward", on_click=self._transfer_dialog).props(
+                    "outline dense no-caps"
+                ).mark("transfer")
                 ui.button("Cerrar venta", icon="flag", on_click=self._outcome_dialog).props(
                     "outline dense no-caps color=teal-8"
                 ).mark("outcome")
@@ -311,7 +314,9 @@ class ChatView:
     def _note_dialog(self) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
             ui.label("Nota interna").classes("font-semibold")
-            ui.label("La ve solo el equipo, nunca el cliente.").classes("text-xs text-slate-500")
+            ui.label("La ve solo el equipo, nunca el cliente. Con @nombre le avisás a un compañero.").classes(
+                "text-xs text-slate-500"
+            )
             text = (
                 ui.textarea(placeholder="Ej.: quiere el talle 42, pasa el sábado")
                 .props("autogrow outlined maxlength=4000")
@@ -326,6 +331,31 @@ class ChatView:
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")
                 ui.button("Guardar nota", on_click=save).props("unelevated no-caps color=amber-9").mark("save-note")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    def _transfer_dialog(self) -> None:
+        others = {user_id: name for user_id, name in self.team if user_id != self.user.id}
+        with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full"):
+            ui.label("Pasar el chat a un compañero").classes("font-semibold")
+            who = ui.select(others, label="¿A quién?").props("outlined dense").classes("w-full").mark("transfer-to")
+            note = (
+                ui.textarea("Nota para tu compañero", placeholder="Ej.: quiere retirar el sábado, ya pagó la seña")
+                .props("outlined autogrow maxlength=2000")
+                .classes("w-full")
+                .mark("transfer-note")
+            )
+
+            async def save() -> None:
+                if who.value is None:
+                    ui.notify("Elegí a quién pasárselo.", type="warning")
+                    return
+                await self._run(chat_actions.transfer, who.value, note.value or "", done="Listo, se lo pasaste.")
+                dialog.close()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancelar", on_click=dialog.close).props("flat no-caps")
+                ui.button("Pasar", on_click=save).props("unelevated no-caps").mark("save-transfer")
         dialog.on("hide", dialog.delete)
         dialog.open()
 
