@@ -26,6 +26,8 @@ _NAV = [
     ("/dashboard", "Tablero", "insights", True),
     ("/admin/catalog", "Catálogo", "inventory_2", True),
     ("/admin/users", "Equipo", "group", True),
+    ("/admin/tienda", "Tienda", "storefront", True),
+    ("/admin/vocabulario", "Vocabulario", "translate", True),
 ]
 
 
