@@ -11,6 +11,8 @@ replica sees the same counts:
   15 minutes is generous for a store's Wi-Fi or a carrier NAT (ten sellers mistyping five times
   each) while it caps one address at 200 guesses an hour across all accounts.
 
+An IPv6 client counts as its /64 (`throttle_key`): one subscriber gets a whole /64.
+
 Nothing sleeps on the server (a sleeping request would hold a worker an attacker can exhaust):
 a throttled attempt is answered at once and never reaches the password check. Each attempt is
 counted *before* its password is checked (`begin_attempt`, under a per-address lock), so a
@@ -24,6 +26,7 @@ window and never touches the audit.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +52,18 @@ OUTCOME_LABELS = {
 }
 
 
+def throttle_key(address: str) -> str:
+    """What the limits count per: the address, or its /64 for IPv6 (one home or phone gets a
+    whole /64, so per-address limits on single IPv6 addresses would be no limit at all)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:ADDRESS_MAX]
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 class Throttled(Exception):
     """Too many recent failures for this (account, address) or this address."""
 
@@ -67,7 +82,7 @@ def begin_attempt(session: Session, email: str, address: str, at: datetime) -> N
 
     The count and the insert happen under a per-address lock (advisory on Postgres; the caller
     holds a process lock on SQLite), so simultaneous guesses cannot all see the same count."""
-    email, address = email[:EMAIL_MAX], address[:ADDRESS_MAX]
+    email, address = email[:EMAIL_MAX], throttle_key(address)
     if is_postgres(session):
         session.execute(select(func.pg_advisory_xact_lock(lock_key(f"s7.login.{address}"))))
     since = at - WINDOW
@@ -95,7 +110,7 @@ def attempt_succeeded(session: Session, email: str, address: str, user_agent: st
     """The right password: this pair starts clean, its provisional row included (failures from
     other addresses stay counted)."""
     session.execute(
-        delete(LoginFailure).where(LoginFailure.email == email[:EMAIL_MAX], LoginFailure.ip == address[:ADDRESS_MAX])
+        delete(LoginFailure).where(LoginFailure.email == email[:EMAIL_MAX], LoginFailure.ip == throttle_key(address))
     )
     _audit(session, email, address, user_agent, LoginOutcome.OK, user.id)
 

@@ -123,3 +123,18 @@ def test_prune_deletes_expired_throttling_rows_and_keeps_the_audit(pg_db) -> Non
         assert session.scalar(select(func.count(LoginEvent.id))) == 3
     with session_scope() as session:
         assert session.scalar(select(func.count(LoginFailure.id))) == 0
+
+
+def test_ipv6_addresses_count_per_64_so_a_subscriber_cannot_rotate_around_the_limit(pg_db) -> None:
+    _make_user()
+    for i in range(logins.PAIR_LIMIT):
+        _fail_from(f"2001:db8:1:2::{i + 1:x}", times=1)  # one home's /64, a new address each time
+    try:
+        authenticate("ana@tienda.com", PASSWORD, "2001:db8:1:2:ffff::9")
+    except LoginThrottled:
+        pass
+    else:
+        raise AssertionError("the /64 is one address for the limits")
+    assert authenticate("ana@tienda.com", PASSWORD, "2001:db8:1:3::1") is not None  # the next /64 is not
+    with session_scope() as session:
+        assert {e.address for e in logins.recent_logins(session)} >= {"2001:db8:1:3::1", "2001:db8:1:2::1"}

@@ -104,3 +104,16 @@ async def test_the_admin_sees_recent_sign_ins_and_can_end_anyones_sessions(pg_db
     user.find(marker=f"end-sessions-{ana}").click()
     await user.should_see("se cerraron las sesiones de ana")
     assert user_from_token(ana_token) is None
+
+
+async def test_a_seller_ends_all_her_sessions_from_the_user_menu(pg_db, user: User) -> None:
+    ana = make_user("ana@tienda.com")
+    phone = token_for(ana)
+    await sign_in(user, "ana@tienda.com")
+    await user.open("/")
+    client = user.client
+    user.find(marker="logout-everywhere").click()
+    await asyncio.sleep(sessions.GRACE_SECONDS + 0.5)
+    assert user_from_token(phone) is None
+    assert user_from_token(user.http_client.cookies.get("s7_session")) is None
+    assert client.is_deleted  # this tab too
