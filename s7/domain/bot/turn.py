@@ -439,6 +439,8 @@ class _Turn:
             if self.said.topics and self.view.get(self.state.get("focus")) is not None:
                 return None  # "¿tiene cuotas el modelo ese?": about the product in view
             return self._nothing(query, hits)
+        if _for_something_unknown(query, hits):
+            return self._nothing(query, hits)
         best = hits.best
         in_stock = [h for h in hits if h.in_stock and h.sku not in exclude]
         asked_for_it = best.score >= 90 and (not in_stock or best.score > in_stock[0].score)
@@ -606,6 +608,19 @@ def _follow_up(query: str, focus: SearchHit | None) -> str:
         return query
     numbers = [w for w in words if w.isdigit()]
     return " ".join([w for w in plain(focus.name).split() if not w.isdigit()] + numbers)
+
+
+def _for_something_unknown(query: str, hits: SearchHits) -> bool:
+    """ "funda para el sillón" when no sillón is sold: fundas for phones would be a false offer.
+    An accessory is defined by what it is for; when that word is unknown, nothing fits."""
+    if not hits.dropped:
+        return False
+    accessories = load_vocabulary().accessories
+    words = plain(query).split()
+    if not any(fold_word(w) in accessories for w in hits.matched):
+        return False
+    after_para = words[words.index("para") + 1 :] if "para" in words else []
+    return any(w in hits.dropped for w in after_para)
 
 
 def _without_colour(query: str) -> str:

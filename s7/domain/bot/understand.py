@@ -73,6 +73,7 @@ class _Vocabulary:
     colours: dict[str, str]  # folded → as said
     store_topics: tuple[tuple[str, tuple[str, ...]], ...]  # (topic, folded phrase), longest first
     genders: dict[tuple[str, ...], str]  # folded noun → "f" / "m"
+    accessories: frozenset[str]  # folded: things defined by what they are for ("funda para …")
     topic_phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (topic, folded phrase), longest first
 
 
@@ -113,6 +114,7 @@ def load_vocabulary(path: Path = WORDS_FILE) -> _Vocabulary:
                 key=lambda tp: -len(tp[1]),
             )
         ),
+        accessories=frozenset(fold_word(w) for a in data.get("accessories", []) for w in plain(a).split()),
         genders={tuple(fold(noun)): gender for gender in ("f", "m") for noun in data["genders"][gender] if fold(noun)},
     )
 

@@ -554,3 +554,16 @@ def test_replies_agree_with_the_product(shop: None) -> None:
     chat = Chat()
     chat.say("auriculares jbl tune 520")
     assert "salen" in chat.say("precio?").text
+
+
+def test_an_accessory_for_something_not_sold_is_not_offered(sqlite_db: Settings) -> None:
+    products = [
+        {"sku": "F1", "name": "Funda Silicona iPhone 13", "category": "Accesorios", "price": 9999, "stock": 5},
+        {"sku": "F2", "name": "Funda Tough Armor Galaxy A35", "category": "Accesorios", "price": 24999, "stock": 3},
+    ]
+    with session_scope() as session:
+        catalog.import_catalog(session, json.dumps(products).encode(), "c.json")
+    assert offered_products(Chat().say("tenés funda para el sillón?")) == []
+    chat = Chat()
+    assert chat.say("funda para iphone").text.startswith("Funda Silicona iPhone 13: $ 9.999")
+    assert chat.state["focus"] == "F1"
