@@ -392,7 +392,11 @@ class SearchIndex:
                 for word in self._vocabulary[start : start + _MAX_PREFIX_EXPANSIONS]:
                     if not word.startswith(spelling):
                         break
-                    offer(word, worth * (_PREFIX_LONG if len(spelling) / len(word) >= 0.6 else _PREFIX_SHORT))
+                    offer(
+                        word,
+                        worth
+                        * (_PREFIX_LONG if len(spelling) >= 4 and len(spelling) / len(word) >= 0.6 else _PREFIX_SHORT),
+                    )
             if len(spelling) >= 4:
                 for word, score, _ in process.extract(
                     spelling,
