@@ -1,15 +1,22 @@
-"""Stored webhook events → domain calls, off the request path.
+"""Stored webhook events → the domain, one writer per chat (rule 9), off the request path.
 
-Each pending `WebhookEvent` is claimed with FOR UPDATE SKIP LOCKED (two replicas never take the
-same one) and processed in its own transaction; each update inside it in its own savepoint, so one
-bad status cannot sink the customer messages of the same batch. Processing is idempotent (wamids
-are unique, ticks only move forward), which is what makes retrying an event safe.
+Two steps, both batched:
 
-An event waits and is retried (short delays) when an update cannot be applied *yet*: a status
-for a wamid we have not stored (the send response is still on its way), or a business-app echo
-while our own send to that chat is in flight (it may be our message coming back). After the last
-attempt those are settled as they stand: unmatched statuses are dropped with a note, the echo is
-recorded as a human message.
+1. **Split.** New `WebhookEvent`s are parsed (once, here at the edge) and each update becomes an
+   `InboundItem` in its customer's *lane* (`InboundChat`), in arrival order. One splitter at a time
+   (an advisory lock on Postgres), so item ids follow arrival order across replicas.
+2. **Apply.** A worker leases up to `APPLY_LANES` due lanes (FOR UPDATE SKIP LOCKED: any number
+   of workers on any number of replicas, never two on one lane), counts an attempt on each lane's
+   head in that committed transaction, then applies every lane's items in order in ONE
+   transaction, holding the lane rows locked, each item in a savepoint and each a single call into
+   `s7.domain.chats.inbound`. Different chats proceed in parallel; one chat never does.
+
+Failures end: an item that raises is retried after a delay with the rest of its lane behind it;
+after `MAX_ATTEMPTS` it is parked (`failed`, with its error; a customer message is still shown in
+the chat, marked) and the lane moves on. A batch that fails as a whole (a deadlock victim, a lost
+connection) is retried lane by lane, item by item, each attempt counted in its own transaction,
+so no event can loop forever or stop other customers. Admins see parked items (`reads.health`).
+Statuses travel in lanes of their own: a tick waiting for its wamid never delays a customer.
 """
 
 from __future__ import annotations
@@ -20,113 +27,187 @@ import json
 import logging
 import sys
 import time
-from datetime import timedelta
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from s7.clock import now
 from s7.config import get_settings
-from s7.db import session_scope, skip_locked
-from s7.domain import bot
-from s7.domain.chats import conversations, messages
-from s7.domain.models import Contact, Conversation, Message, OutboxItem, WebhookEvent
+from s7.db import is_postgres, lock_key, session_scope
+from s7.domain.chats import inbound, messages
+from s7.domain.chats.inbound import Deferred, Incoming
+from s7.domain.models import Contact, InboundChat, InboundItem, WebhookEvent
 from s7.whatsapp import updates as up
 from s7.whatsapp import webhook
-from s7.whatsapp.graph import MESSAGE_KINDS
 from s7.whatsapp.wakeup import BackgroundLoop
 from s7.whatsapp.webhook import WEBHOOK_CHANNEL, on_event_stored
 
 log = logging.getLogger(__name__)
 
-# Meta redelivers for days after an outage: never auto-reply to what is older than this.
-STALE_AFTER = timedelta(minutes=10)
 # Delay before attempt n+1 (index n-1); the last attempt settles whatever is left.
 RETRY_DELAYS = (timedelta(seconds=2), timedelta(seconds=5), timedelta(seconds=15), timedelta(minutes=1))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-BATCH = 50
-PARALLEL_CLAIMERS = 4  # per process, Postgres only (see _work)
+SPLIT_BATCH = 500
+APPLY_LANES = 32  # lanes per apply transaction
+LEASE = timedelta(seconds=60)  # informative: who has had a lane since when (health page)
+PARALLEL_WORKERS = 2  # per process, Postgres only: while one waits on the database, one applies
 POLL_SECONDS = 5.0
 GIL_SWITCH_SECONDS = 0.001
-ACK_PRIORITY_MAX_WAITS = 50  # ≤ ~50 ms per event: processing slows under load, never stops
+ACK_PRIORITY_MAX_WAITS = 50  # ≤ ~50 ms per batch: processing slows under load, never stops
+_SPLIT_LOCK = lock_key("s7.processor.split")
+SYSTEM_LANE = "sys"
 
 
-class Deferred(Exception):
-    """This update cannot be applied yet; retry the event a little later."""
-
-
-# ---- the queue -----------------------------------------------------------------------------
-def process_pending(limit: int = 100) -> int:
-    """Process up to `limit` due events, each in its own transaction. Returns how many."""
+# ---- the loop -------------------------------------------------------------------------------------
+def process_pending(limit: int = 1000) -> int:
+    """Split what arrived and apply due lanes until nothing is due (or `limit` items were
+    applied). Returns how many items were applied or parked."""
     handled = 0
-    while handled < limit and process_next() is not None:
-        handled += 1
+    while handled < limit:
+        split = split_new_events()
+        applied = apply_due_lanes()
+        handled += applied
+        if not split and not applied:
+            break
         _let_acks_through()
     return handled
 
 
 def _let_acks_through() -> None:
-    """Between events, step aside (bounded) while this process is answering webhooks: the ack
-    is what Meta times out on, and the event we would process next is safe in the table."""
+    """Between batches, step aside (bounded) while this process is answering webhooks: the ack
+    is what Meta times out on, and the work we would do next is safe in the table."""
     for _ in range(ACK_PRIORITY_MAX_WAITS):
         if not webhook.busy():
             return
         time.sleep(0.001)
 
 
-def process_next() -> int | None:
-    """Claim and process one due event; returns its id, or None when nothing is due."""
+# ---- 1. split: events → items in their customer's lane ----------------------------------------------
+def split_new_events(limit: int = SPLIT_BATCH) -> int:
+    """Parse pending events into lane items (arrival order kept). Returns events handled."""
     with session_scope() as session:
-        event = _claim(session)
-        if event is None:
-            return None
-        _process_event(session, event)
-        return event.id
+        if is_postgres(session):
+            # One splitter at a time keeps item ids in arrival order; a second one waits the few
+            # milliseconds a split takes, then finds the events already split.
+            session.execute(select(func.pg_advisory_xact_lock(_SPLIT_LOCK)))
+        events = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.state == "pending").order_by(WebhookEvent.id).limit(limit)
+        ).all()
+        if not events:
+            return 0
+        at = now()
+        items: list[dict[str, Any]] = []
+        for event in events:
+            event.processed_at = at
+            updates, problems = parse_body(event.body)
+            # A part the parser could not read is parked with the event (admins see it, with
+            # the raw body); every readable part goes on to its chat regardless.
+            event.state, event.error = ("failed", "; ".join(problems)[:4000]) if problems else ("done", None)
+            for position, update in enumerate(updates):
+                if _for_our_number(update):
+                    items.append(
+                        {
+                            "event_id": event.id,
+                            "position": position,
+                            "chat_key": lane_of(update),
+                            "kind": type(update).__name__,
+                            "state": "pending",
+                            "attempts": 0,
+                            "created_at": at,
+                        }
+                    )
+        _resolve_lanes(session, items)
+        if items:
+            session.execute(InboundItem.__table__.insert(), items)
+            _mark_due(session, {item["chat_key"] for item in items}, at)
+        return len(events)
 
 
-def _claim(session: Session) -> WebhookEvent | None:
-    at = now()
-    # A pending event with attempts > 0 failed or waited before; processed_at holds when.
-    due = [WebhookEvent.attempts == 0]
-    for attempts, delay in enumerate(RETRY_DELAYS, start=1):
-        due.append(and_(WebhookEvent.attempts == attempts, WebhookEvent.processed_at <= at - delay))
-    statement = (
-        select(WebhookEvent).where(WebhookEvent.state == "pending", or_(*due)).order_by(WebhookEvent.id).limit(1)
-    )
-    return session.scalar(skip_locked(statement, session))
-
-
-def _process_event(session: Session, event: WebhookEvent) -> None:
-    event.attempts += 1
-    event.processed_at = now()
-    final = event.attempts >= MAX_ATTEMPTS
+def parse_body(body: str) -> tuple[list[up.Update], list[str]]:
+    """Typed updates of a stored body, and what could not be read. Never raises: a change the
+    parser chokes on costs that change only, not the other customers of the same body. The same
+    body always gives the same list (items point into it by position)."""
     try:
-        items = up.parse(json.loads(event.body))
+        document = json.loads(body)
     except ValueError as exc:  # the webhook checked it; only a hand-edited row gets here
-        event.state, event.error = "failed", f"unreadable body: {exc}"
+        return [], [f"unreadable body: {exc}"]
+    try:
+        return up.parse(document), []
+    except Exception as exc:
+        whole = _short(exc)
+        log.warning("webhook body not parsed whole (%s); reading it change by change", whole)
+    updates: list[up.Update] = []
+    problems: list[str] = []
+    entries = document.get("entry") if isinstance(document, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            single = {"object": document.get("object"), "entry": [{"id": entry.get("id"), "changes": [change]}]}
+            try:
+                updates.extend(up.parse(single))
+            except Exception as exc:
+                field = change.get("field") if isinstance(change, dict) else None
+                problems.append(f"unreadable {field or 'change'}: {_short(exc)}")
+    if not updates and not problems:
+        problems.append(f"unreadable body: {whole}")
+    return updates, problems
+
+
+def lane_of(update: up.Update) -> str:
+    """The unit of order: one lane per customer (phone first, else the business-scoped id)."""
+    if isinstance(update, up.StatusUpdate):
+        # Ticks only move forward whatever their order, so each message's ticks are a lane of
+        # their own: one waiting for its wamid never holds another, nor any customer.
+        return f"st:{update.wamid}"
+    if isinstance(update, up.CustomerMessage | up.BusinessEcho | up.HistoryMessage | up.ContactSync):
+        return _customer_lane(getattr(update, "wa_id", None), getattr(update, "user_id", None))
+    return SYSTEM_LANE
+
+
+def _customer_lane(wa_id: str | None, user_id: str | None) -> str:
+    if wa_id:
+        return f"wa:{wa_id}"
+    if user_id:
+        return f"u:{user_id}"
+    return SYSTEM_LANE
+
+
+def _resolve_lanes(session: Session, items: list[dict[str, Any]]) -> None:
+    """A customer known by phone who writes with only their business-scoped id stays in the
+    phone's lane: one writer per person, not per identifier (rule 10)."""
+    by_user = {item["chat_key"][2:] for item in items if item["chat_key"].startswith("u:")}
+    if not by_user:
         return
-    failures: list[str] = []
-    waiting: list[str] = []
-    notes: list[str] = []
-    for update in items:
-        if not _for_our_number(update):
-            continue
-        try:
-            with session.begin_nested():
-                _apply(session, update, final=final, notes=notes)
-        except Deferred as wait:
-            waiting.append(str(wait))
-        except Exception as exc:
-            log.exception("webhook event %s: %s failed", event.id, type(update).__name__)
-            failures.append(f"{type(update).__name__}: {exc}")
-    if failures or waiting:
-        event.error = "; ".join([*failures, *waiting, *notes])[:4000]
-        if final:
-            event.state = "failed" if failures else "done"
-        return
-    event.state = "done"
-    event.error = "; ".join(notes)[:4000] or None
+    phones = dict(
+        session.execute(
+            select(Contact.user_id, Contact.wa_id).where(Contact.user_id.in_(by_user), Contact.wa_id.is_not(None))
+        ).all()
+    )
+    for item in items:
+        key = item["chat_key"]
+        if key.startswith("u:") and phones.get(key[2:]):
+            item["chat_key"] = f"wa:{phones[key[2:]]}"
+
+
+def _mark_due(session: Session, keys: Iterable[str], at: datetime) -> None:
+    rows = [{"chat_key": key, "due_at": at} for key in sorted(keys)]
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = insert(InboundChat).values(rows)
+    # A lane already due keeps its (earlier) due time; one waiting for a retry keeps waiting.
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["chat_key"],
+            set_={"due_at": func.coalesce(InboundChat.due_at, statement.excluded.due_at)},
+        )
+    )
 
 
 def _for_our_number(update: up.Update) -> bool:
@@ -136,92 +217,339 @@ def _for_our_number(update: up.Update) -> bool:
     return not (ours and theirs and ours != theirs)
 
 
-# ---- one update → domain -------------------------------------------------------------------
-def _apply(session: Session, update: up.Update, *, final: bool, notes: list[str]) -> None:
+# ---- 2. apply: lanes → the domain ----------------------------------------------------------------
+@dataclass
+class _Lane:
+    key: str
+    items: list[InboundItem]
+
+
+def apply_due_lanes(max_lanes: int | None = None) -> int:
+    """Lease due lanes and apply their items. Returns how many items ended (done or parked)."""
+    token = uuid.uuid4().hex
+    keys = _lease(token, max_lanes or APPLY_LANES)
+    if not keys:
+        return 0
+    for attempt in range(3):
+        try:
+            return _apply_batch(token, keys)
+        except DBAPIError as exc:
+            # A deadlock victim or serialization failure: the whole batch is retried, never
+            # half-applied. Anything else (or a third failure) falls back to one item at a time.
+            if not _retryable(exc) or attempt == 2:
+                log.warning("inbound batch failed (%s); applying its lanes item by item", _short(exc))
+                break
+            log.info("inbound batch retried after %s", _short(exc))
+        except Exception as exc:
+            log.warning("inbound batch failed (%s); applying its lanes item by item", _short(exc), exc_info=True)
+            break
+    return sum(_apply_lane_carefully(token, key) for key in keys)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01")  # serialization_failure, deadlock_detected
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" if str(exc) else type(exc).__name__
+
+
+def _lease(token: str, max_lanes: int) -> list[str]:
+    """Take due lanes nobody holds; count an attempt on each lane's head, committed now (so an
+    item that kills its worker still runs out of attempts).
+
+    "Nobody holds" is the row lock, not the lease time: a worker applying a lane keeps its row
+    locked (`_held_lanes`), and a worker that died lost its lock with its connection, so its lanes
+    are free again at once. Two workers that lease the same lane in the instant between one's
+    lease and its lock cannot both apply it: only the latest token is honoured.
+    """
+    at = now()
+    with session_scope() as session:
+        statement = (
+            select(InboundChat.chat_key)
+            .where(InboundChat.due_at <= at)
+            .order_by(InboundChat.due_at, InboundChat.chat_key)
+            .limit(max_lanes)
+        )
+        if is_postgres(session):
+            statement = statement.with_for_update(skip_locked=True)
+        keys = list(session.scalars(statement))
+        if not keys:
+            return []
+        session.execute(
+            update(InboundChat)
+            .where(InboundChat.chat_key.in_(keys))
+            .values(leased_by=token, leased_until=at + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        heads = (
+            select(func.min(InboundItem.id))
+            .where(InboundItem.chat_key.in_(keys), InboundItem.state == "pending")
+            .group_by(InboundItem.chat_key)
+        )
+        session.execute(
+            update(InboundItem)
+            .where(InboundItem.id.in_(heads))
+            .values(attempts=InboundItem.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return keys
+
+
+def _held_lanes(session: Session, token: str, keys: list[str]) -> list[str]:
+    """Lock our leased lane rows (in key order: no deadlock between workers) for the whole
+    apply; a lane whose lease expired and went to another worker is skipped."""
+    statement = select(InboundChat.chat_key).where(InboundChat.chat_key.in_(keys), InboundChat.leased_by == token)
+    if is_postgres(session):
+        statement = statement.order_by(InboundChat.chat_key).with_for_update()
+    return list(session.scalars(statement))
+
+
+def _pending_items(session: Session, keys: list[str]) -> dict[str, list[InboundItem]]:
+    found: dict[str, list[InboundItem]] = {key: [] for key in keys}
+    rows = session.scalars(
+        select(InboundItem)
+        .where(InboundItem.chat_key.in_(keys), InboundItem.state == "pending")
+        .order_by(InboundItem.id)
+    )
+    for item in rows:
+        found[item.chat_key].append(item)
+    return found
+
+
+def _apply_batch(token: str, keys: list[str]) -> int:
+    ended = 0
+    with session_scope() as session:
+        held = _held_lanes(session, token, keys)
+        pending = _pending_items(session, held)
+        reader = _UpdateReader(session, [item for items in pending.values() for item in items])
+        for key in held:
+            careful = bool(pending[key]) and pending[key][0].attempts > 1
+            if careful:
+                continue  # failed before: after this batch, item by item (see below)
+            ended += _run_lane(session, reader, key, pending[key])
+    # Lanes whose head failed before get the careful path: each item in its own transactions.
+    for key in keys:
+        ended += _apply_lane_carefully(token, key, only_if_retried=True)
+    return ended
+
+
+def _run_lane(session: Session, reader: _UpdateReader, key: str, items: list[InboundItem]) -> int:
+    """Apply one lane's items in order inside the caller's transaction. Stops at the first item
+    that must wait or failed (the rest of the lane keeps its order behind it)."""
+    ended = 0
+    retry_at: datetime | None = None
+    for position, item in enumerate(items):
+        if position > 0:
+            item.attempts += 1
+        outcome = _apply_item(session, reader, item)
+        if outcome is None:
+            ended += 1
+            continue
+        if item.state == "failed":
+            ended += 1
+            continue  # parked: the lane moves on
+        retry_at = outcome
+        break
+    _release_lane(session, key, retry_at)
+    return ended
+
+
+def _apply_item(session: Session, reader: _UpdateReader, item: InboundItem) -> datetime | None:
+    """Apply one item in a savepoint. None when it ended (done or parked); else when to retry."""
+    final = item.attempts >= MAX_ATTEMPTS
+    at = now()
+    item.processed_at = at
+    try:
+        update_ = reader.read(item)
+        with session.begin_nested():
+            note = dispatch(session, update_, final=final)
+    except Deferred as wait:
+        item.error = str(wait)[:4000]
+        if not final:
+            return at + _delay(item.attempts)
+        item.state = "done"  # settled as it stands after the last attempt
+        return None
+    except Exception as exc:
+        log.exception("inbound item %s (%s) failed, attempt %d", item.id, item.kind, item.attempts)
+        item.error = _short(exc)[:4000]
+        if not final:
+            return at + _delay(item.attempts)
+        _park(session, reader, item)
+        return None
+    item.state, item.error = "done", note
+    return None
+
+
+def _delay(attempts: int) -> timedelta:
+    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
+
+
+def _park(session: Session, reader: _UpdateReader, item: InboundItem) -> None:
+    """Out of attempts: park the item with its error; a customer message still shows in its
+    chat, marked, so nobody's words disappear."""
+    item.state = "failed"
+    log.error("inbound item %s (%s) parked after %d attempts: %s", item.id, item.kind, item.attempts, item.error)
+    try:
+        update_ = reader.read(item)
+    except Exception:
+        return
+    if isinstance(update_, up.CustomerMessage) and not isinstance(update_.content, up.Reaction | up.Edit | up.Revoke):
+        try:
+            with session.begin_nested():
+                inbound.record_parked(session, _incoming(update_), error=item.error or "")
+        except Exception:
+            log.exception("could not show parked item %s in its chat", item.id)
+
+
+def _release_lane(session: Session, key: str, retry_at: datetime | None) -> None:
+    """Hand the lane back: due again at `retry_at`, or idle once nothing is pending."""
+    if retry_at is None:
+        more = session.scalar(
+            select(InboundItem.id).where(InboundItem.chat_key == key, InboundItem.state == "pending").limit(1)
+        )
+        due = now() if more is not None else None
+    else:
+        due = retry_at
+    session.execute(
+        update(InboundChat)
+        .where(InboundChat.chat_key == key)
+        .values(due_at=due, leased_by=None, leased_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _apply_lane_carefully(token: str, key: str, *, only_if_retried: bool = False) -> int:
+    """The slow, exact path: each item's attempt counted and committed on its own, then the item
+    applied in its own transaction. Used for lanes whose head failed before and after a batch
+    that failed as a whole."""
+    ended = 0
+    while True:
+        with session_scope() as session:
+            if not _held_lanes(session, token, [key]):
+                return ended
+            items = _pending_items(session, [key])[key]
+            if not items:
+                _release_lane(session, key, None)
+                return ended
+            head = items[0]
+            if only_if_retried and head.attempts <= 1:
+                return ended  # the batch already handled it
+            only_if_retried = False
+            head_id = head.id
+            if head.attempts == 0:
+                head.attempts = 1
+        with session_scope() as session:
+            if not _held_lanes(session, token, [key]):
+                return ended
+            item = session.get(InboundItem, head_id)
+            if item is None or item.state != "pending":
+                continue
+            reader = _UpdateReader(session, [item])
+            retry_at = _apply_item(session, reader, item)
+            if retry_at is not None:
+                _release_lane(session, key, retry_at)
+                return ended
+            ended += 1
+        with session_scope() as session:  # the next item's attempt is counted before it runs
+            session.execute(
+                update(InboundItem)
+                .where(
+                    InboundItem.id
+                    == select(func.min(InboundItem.id))
+                    .where(InboundItem.chat_key == key, InboundItem.state == "pending")
+                    .scalar_subquery()
+                )
+                .values(attempts=InboundItem.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+
+class _UpdateReader:
+    """Re-reads each item's update from its event's body, parsing each body once per batch."""
+
+    def __init__(self, session: Session, items: list[InboundItem]) -> None:
+        ids = {item.event_id for item in items}
+        self._bodies = (
+            dict(session.execute(select(WebhookEvent.id, WebhookEvent.body).where(WebhookEvent.id.in_(ids))).all())
+            if ids
+            else {}
+        )
+        self._parsed: dict[int, list[up.Update]] = {}
+
+    def read(self, item: InboundItem) -> up.Update:
+        parsed = self._parsed.get(item.event_id)
+        if parsed is None:
+            body = self._bodies.get(item.event_id)
+            if body is None:
+                raise LookupError(f"the body of webhook event {item.event_id} is gone")
+            parsed = self._parsed[item.event_id] = parse_body(body)[0]
+        return parsed[item.position]
+
+
+# ---- one update → one domain call -----------------------------------------------------------------
+def dispatch(session: Session, update: up.Update, *, final: bool) -> str | None:
+    """Parse → dispatch: each kind of update is one call into `s7.domain.chats.inbound` (or the
+    message store for reactions, edits and deletions). Returns a note worth keeping, if any."""
+    if isinstance(update, up.CustomerMessage | up.BusinessEcho | up.HistoryMessage) and _edits_existing(
+        session, update.content
+    ):
+        return None
     if isinstance(update, up.CustomerMessage):
-        _customer_message(session, update, notes)
+        if isinstance(update.content, up.System):
+            inbound.receive_system_notice(session, _incoming(update))
+        else:
+            notes: list[str] = []
+            inbound.receive_customer_message(session, _incoming(update), notes=notes)
+            return "; ".join(notes) or None
     elif isinstance(update, up.BusinessEcho):
-        _business_echo(session, update, final=final)
+        inbound.receive_business_echo(session, _incoming(update), final=final)
     elif isinstance(update, up.HistoryMessage):
-        _history_message(session, update)
+        status = _HISTORY_STATUS.get((update.status or "").upper(), "sent") if update.from_business else None
+        inbound.receive_history_message(session, _incoming(update), from_business=update.from_business, status=status)
     elif isinstance(update, up.StatusUpdate):
-        _status(session, update, final=final, notes=notes)
+        return inbound.receive_status(
+            session,
+            wamid=update.wamid,
+            status=update.status,
+            at=update.timestamp,
+            error="; ".join(e.describe() for e in update.errors) or None,
+            our_message_id=_our_message_id(update.callback_data),
+            final=final,
+        )
     elif isinstance(update, up.ContactSync):
-        _contact_sync(session, update)
+        if update.action == "add" and update.wa_id and update.full_name:
+            inbound.receive_contact_name(session, wa_id=update.wa_id, full_name=update.full_name)
     elif isinstance(update, up.AccountUpdate):
         log.warning("WhatsApp account update: %s", update.event or update.raw)
     elif isinstance(update, up.WebhookError):
         log.warning("WhatsApp reported an error in a %s webhook: %s", update.envelope.field, update.error.describe())
     else:
         log.warning("kept an unknown webhook update (%s): %.500s", update.reason, json.dumps(update.raw, default=str))
+    return None
 
 
-def _customer_message(session: Session, update: up.CustomerMessage, notes: list[str]) -> None:
-    if _edits_existing(session, update.content):
-        return
-    conversation = conversations.ensure_conversation(
-        session, wa_id=update.wa_id, name=update.name, user_id=update.user_id
+def _incoming(update: up.CustomerMessage | up.BusinessEcho | up.HistoryMessage) -> Incoming:
+    kind, text, options, media = describe(update.content)
+    return Incoming(
+        wamid=update.wamid,
+        wa_id=update.wa_id,
+        type=kind,
+        text=text,
+        options=options,
+        media=media,
+        timestamp=update.timestamp,
+        user_id=getattr(update, "user_id", None),
+        name=getattr(update, "name", None),
+        context_wamid=getattr(update, "context_wamid", None),
     )
-    if isinstance(update.content, up.System):
-        # WhatsApp's notice (e.g. the customer changed number): shown, but not the customer speaking.
-        _record(session, conversation, update.wamid, update.content, update.timestamp, author="system", direction="in")
-        return
-    message = _record(
-        session, conversation, update.wamid, update.content, update.timestamp, context=update.context_wamid
-    )
-    if message is None:
-        return  # a retry or a differently batched redelivery: already handled once
-    conversations.on_customer_message(session, conversation, message)
-    if _stale(update.timestamp):
-        log.info("no auto-reply to %s: sent at %s, delivered late", update.wamid, update.timestamp)
-        return
-    try:
-        with session.begin_nested():
-            bot.respond(session, conversation, message)
-    except Exception as exc:
-        # The message stays stored and visible; a retry would not re-run the bot (wamid exists).
-        log.exception("the bot failed on %s", update.wamid)
-        notes.append(f"bot failed on {update.wamid}: {exc}")
 
 
-def _business_echo(session: Session, update: up.BusinessEcho, *, final: bool) -> None:
-    if _edits_existing(session, update.content):
-        return
-    if messages.find_by_wamid(session, update.wamid) is not None:
-        return  # our own send coming back, or a redelivery
-    conversation = conversations.ensure_conversation(
-        session, wa_id=update.wa_id, name=update.name, user_id=update.user_id
-    )
-    if not final and _send_in_flight(session, conversation):
-        # Possibly our own message echoed before we stored its wamid: treating it as a human
-        # would silence the bot with its own words. Wait for the send to settle.
-        raise Deferred(f"echo {update.wamid} waits for a send in flight")
-    message = _record(session, conversation, update.wamid, update.content, update.timestamp, author="business_app")
-    if message is None:
-        return
-    conversations.touch(session, conversation, message)
-    if _stale(update.timestamp):
-        return  # an old phone reply replayed late: history, not a takeover now
-    conversations.record_human_message(session, conversation, source="business_app")
-
-
-def _history_message(session: Session, update: up.HistoryMessage) -> None:
-    """Backfill: stored in the thread, never a bot turn, never opens the window."""
-    if _edits_existing(session, update.content):
-        return
-    conversation = conversations.ensure_conversation(session, wa_id=update.wa_id)
-    status = _HISTORY_STATUS.get((update.status or "").upper(), "sent") if update.from_business else None
-    message = _record(
-        session,
-        conversation,
-        update.wamid,
-        update.content,
-        update.timestamp,
-        author="business_app" if update.from_business else "customer",
-        status=status,
-    )
-    if message is not None:
-        conversations.touch(session, conversation, message)
+def _our_message_id(callback_data: str | None) -> int | None:
+    """Our sends carry `biz_opaque_callback_data = s7:<message id>`."""
+    data = callback_data or ""
+    return int(data[3:]) if data.startswith("s7:") and data[3:].isdigit() and len(data) < 24 else None
 
 
 _HISTORY_STATUS = {
@@ -234,45 +562,6 @@ _HISTORY_STATUS = {
 }
 
 
-def _status(session: Session, update: up.StatusUpdate, *, final: bool, notes: list[str]) -> None:
-    message = messages.find_by_wamid(session, update.wamid, for_update=True)
-    if message is None:
-        message = _by_callback(session, update)
-    if message is None:
-        if final:
-            notes.append(f"status {update.status} for unknown {update.wamid} dropped")
-            return
-        raise Deferred(f"status {update.status} waits for {update.wamid}")
-    status = "read" if update.status == "played" else update.status
-    if status not in ("sent", "delivered", "read", "failed"):
-        log.info("ignored status %r for %s", update.status, update.wamid)
-        return
-    error = "; ".join(e.describe() for e in update.errors) or ("Falló el envío" if status == "failed" else None)
-    messages.apply_status(session, message, status, at=update.timestamp, error=error, wa_message_id=update.wamid)
-
-
-def _by_callback(session: Session, update: up.StatusUpdate) -> Message | None:
-    """Our sends carry `biz_opaque_callback_data = s7:<message id>`: match the tick even when
-    it beats the Graph response that tells us the wamid."""
-    data = update.callback_data or ""
-    if not data.startswith("s7:") or not data[3:].isdigit():
-        return None
-    message = session.get(Message, int(data[3:]))
-    if message is None or message.direction != "out" or message.wa_message_id not in (None, update.wamid):
-        return None
-    return message
-
-
-def _contact_sync(session: Session, update: up.ContactSync) -> None:
-    """The business app's address book: the name the store gave a customer we already know."""
-    if update.action != "add" or not update.wa_id or not update.full_name:
-        return
-    contact = session.scalar(select(Contact).where(Contact.wa_id == update.wa_id))
-    if contact is not None and contact.name != update.full_name:
-        contact.name = update.full_name[:200]
-
-
-# ---- helpers -------------------------------------------------------------------------------
 def _edits_existing(session: Session, content: up.Content) -> bool:
     """Reactions, edits and deletions change an earlier message instead of adding one."""
     if isinstance(content, up.Reaction):
@@ -289,35 +578,6 @@ def _edits_existing(session: Session, content: up.Content) -> bool:
             log.info("deletion of unknown message %s ignored", content.original_wamid)
         return True
     return False
-
-
-def _record(
-    session: Session,
-    conversation: Conversation,
-    wamid: str,
-    content: up.Content,
-    timestamp: Any,
-    *,
-    author: str = "customer",
-    context: str | None = None,
-    status: str | None = None,
-    direction: str | None = None,
-) -> Message | None:
-    kind, text, options, media = describe(content)
-    return messages.record_inbound(
-        session,
-        conversation,
-        wa_message_id=wamid,
-        type=kind,
-        text=text,
-        options=options,
-        media=media,
-        context_wa_id=context,
-        created_at=timestamp or now(),
-        author=author,
-        status=status,
-        direction=direction,
-    )
 
 
 def describe(content: up.Content) -> tuple[str, str | None, list[dict[str, str]] | None, dict[str, Any] | None]:
@@ -372,33 +632,14 @@ def describe(content: up.Content) -> tuple[str, str | None, list[dict[str, str]]
     return "unsupported", None, None, {"unsupported_type": type(content).__name__}
 
 
-def _stale(timestamp: Any) -> bool:
-    return timestamp is not None and now() - timestamp > STALE_AFTER
-
-
-def _send_in_flight(session: Session, conversation: Conversation) -> bool:
-    return (
-        session.scalar(
-            select(OutboxItem.id)
-            .where(
-                OutboxItem.conversation_id == conversation.id,
-                OutboxItem.state == "sending",
-                OutboxItem.kind.in_(MESSAGE_KINDS),
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
 # ---- running in the app --------------------------------------------------------------------
 async def _work() -> int:
-    """Drain with several claimers on Postgres: most of an event's time is database round trips,
-    and SKIP LOCKED already keeps two claimers off one event. SQLite has one writer: one claimer."""
-    workers = 1 if get_settings().is_sqlite else PARALLEL_CLAIMERS
+    """Drain with a couple of workers on Postgres (while one waits on a round trip the other
+    applies; SKIP LOCKED keeps them on different lanes). SQLite has one writer: one worker."""
+    workers = 1 if get_settings().is_sqlite else PARALLEL_WORKERS
     if workers == 1:
-        return await asyncio.to_thread(process_pending, BATCH)
-    counts = await asyncio.gather(*(asyncio.to_thread(process_pending, BATCH) for _ in range(workers)))
+        return await asyncio.to_thread(process_pending)
+    counts = await asyncio.gather(*(asyncio.to_thread(process_pending) for _ in range(workers)))
     return sum(counts)
 
 
