@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -204,15 +203,27 @@ def _is_loopback(host: str) -> bool:
 
 
 def exposed_sandbox(settings: Settings | None = None) -> bool:
-    """Sandbox that others can reach: a public URL, a Railway deploy, or a container listening
-    on every interface. Nothing there is durable and it never reaches WhatsApp."""
+    """Sandbox meant for others: a public URL or a Railway deploy. (A visitor from elsewhere is
+    caught at run time too: `note_outside_visitor`.) Nothing there is durable and nothing
+    reaches WhatsApp."""
     settings = settings or get_settings()
     if not settings.sandbox:
         return False
     host = (urlsplit(settings.PUBLIC_BASE_URL).hostname or "") if settings.PUBLIC_BASE_URL else ""
     if host and not _is_loopback(host):
         return True
-    if any(name.startswith("RAILWAY_") for name in os.environ):
-        return True
-    in_container = Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
-    return in_container and not _is_loopback(settings.HOST)
+    return any(name.startswith("RAILWAY_") for name in os.environ)
+
+
+_outside_visitor_seen = threading.Event()
+
+
+def note_outside_visitor(scope: dict) -> bool:  # type: ignore[type-arg]
+    """Sandbox pages call this: True (and, once per process, a warning in the log) when the
+    visitor is not on this machine, so the page can show the same warning."""
+    if not get_settings().sandbox or is_loopback_visitor(scope):
+        return False
+    if not _outside_visitor_seen.is_set():
+        _outside_visitor_seen.set()
+        log.warning("sandbox abierto desde otra máquina: %s", SANDBOX_WARNING)
+    return True

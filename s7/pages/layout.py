@@ -13,7 +13,7 @@ from nicegui import background_tasks, ui
 
 from s7 import realtime
 from s7.auth import CurrentUser, csrf_token, request_user, token_from_scope
-from s7.bootstrap import SANDBOX_WARNING, SANDBOX_WARNING_SHORT, is_loopback_visitor
+from s7.bootstrap import SANDBOX_WARNING, SANDBOX_WARNING_SHORT, note_outside_visitor
 from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain import users
@@ -61,7 +61,7 @@ def frame(request: Request, title: str, *, admin_only: bool = False) -> Iterator
                     "flat color=white no-caps dense"
                 ).classes("px-2")
         ui.space()
-        if get_settings().sandbox and not is_loopback_visitor(request.scope):
+        if note_outside_visitor(request.scope):
             # A demo others can reach: say plainly that none of it lasts (s7.bootstrap.exposed_sandbox).
             ui.badge(SANDBOX_WARNING_SHORT, color="amber-7").classes("text-xs").tooltip(SANDBOX_WARNING).mark(
                 "sandbox-warning"

@@ -130,12 +130,12 @@ def login_page(
 
 def _demo_logins(request: Request) -> None:
     """Sandbox: the demo accounts, with their passwords only for someone on this same machine."""
-    from s7.bootstrap import SANDBOX_WARNING, is_loopback_visitor
+    from s7.bootstrap import SANDBOX_WARNING, note_outside_visitor
     from s7.seed import demo_logins
 
     with ui.column().classes("gap-0 text-xs text-slate-500 items-center").mark("demo-logins"):
         ui.label("Modo prueba (sandbox)")
-        if not is_loopback_visitor(request.scope):
+        if note_outside_visitor(request.scope):
             ui.label(SANDBOX_WARNING).classes("text-amber-800 text-center").mark("sandbox-warning")
             ui.label("Las contraseñas de demo están en el log del servidor.")
             return

@@ -90,7 +90,9 @@ def test_embedded_first_start_on_sqlite(tmp_path) -> None:
         proxied = httpx.get(server.url + "/login", headers={"X-Forwarded-For": "203.0.113.9"}).text
         assert printed["vendedor1@sector7.local"] not in proxied and "en el log del servidor" in proxied
         assert "nada de lo que pase acá es durable" in proxied
+        httpx.get(server.url + "/login", headers={"X-Forwarded-For": "203.0.113.10"})
         assert "ATENCIÓN: este sandbox se puede abrir desde afuera" in server.output()
+        assert server.output().count("sandbox abierto desde otra máquina") == 1  # logged once, at the first
         assert httpx.get(server.url + "/openapi.json").status_code == 200  # sandbox: the docs stay open
     finally:
         server.stop()
