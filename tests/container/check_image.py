@@ -154,6 +154,7 @@ def run(image: str, build_seconds: str | None) -> int:
             "META_GRAPH_BASE_URL": graph_url,
             "ADMIN_EMAIL": ADMIN_EMAIL,
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "FORWARDED_ALLOW_IPS": "*",  # what the README tells a Railway deploy to set
             "ENABLE_JOBS": "true",
         }
         env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
