@@ -44,7 +44,7 @@ _SYNONYM = 0.9  # "hoodie" finds "buzo", but a product that says "hoodie" comes 
 _HEAD_WEIGHT = 1.25  # "silla para la compu": the chair matters more than the computer
 _HEAD_MIN_GRADE = 0.84  # the thing asked for must be clearly there: no short prefix, no loose typo
 _KIND_MIN = 2  # brands whose names start with a word, to make it a kind of product
-_FILED = 0.7  # a category word of a product whose name says what it is ("Funda" in "Celulares")
+_FILED = 0.6  # what a product is filed under or for ("Funda" in "Celulares", "Mochila para Notebook")
 _DIMINUTIVES = (("itos", "o"), ("itas", "a"), ("ito", "o"), ("ita", "a"))  # "fundita" → "funda"
 
 
@@ -228,13 +228,17 @@ class SearchIndex:
         secondary: dict[str, list[int]] = defaultdict(list)
         filed: dict[str, list[int]] = defaultdict(list)  # category words of products named by a kind
         for position, product in enumerate(ordered):
-            name_words = [fold_word(w) for w in words(product.name)]
+            plain_name = words(product.name)
+            # "Mochila para Notebook" is a mochila: what it is for counts less than what it is.
+            cut = plain_name.index("para") if "para" in plain_name[1:] else len(plain_name)
+            name_words = [fold_word(w) for w in plain_name[:cut]]
+            purpose = {fold_word(w) for w in plain_name[cut + 1 :]}
             main_words = set(name_words) | {fold_word(w) for w in words(product.brand or "")}
             category_words = {fold_word(w) for w in words(product.category or "")} - main_words
             named_kind = heads[position] in kinds
             for word in main_words | (set() if named_kind else category_words):
                 primary[word].append(position)
-            for word in category_words if named_kind else ():
+            for word in ((category_words if named_kind else set()) | purpose) - main_words:
                 filed[word].append(position)
             attribute_only = {fold_word(w) for a in attribute_words(product.attributes) for w in words(a)}
             for word in attribute_only - main_words - category_words:

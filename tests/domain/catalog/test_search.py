@@ -210,3 +210,18 @@ def test_search_in_the_importing_session_sees_the_new_values(any_db: Settings) -
         catalog.import_catalog(session, data, "c.json")
         [hit] = catalog.search(session, "parlante")
         assert (hit.stock, str(hit.price)) == (9, "450.00")
+
+
+def test_what_a_product_is_for_counts_less_than_what_it_is() -> None:
+    shop = [
+        P(1, "NB", "Notebook Lenovo IdeaPad 3", "Lenovo", "Notebooks", {}, 4, 10),
+        P(2, "MOC", "Mochila para Notebook 15.6", "Samsonite", "Mochilas", {}, 4, 99),
+        P(3, "F1", "Funda Silicona iPhone 13", "Generica", "Celulares", {}, 9, 90),
+        P(4, "F2", "Funda Tough Armor Galaxy", "Spigen", "Celulares", {}, 9, 80),
+        P(5, "CEL", "Samsung Galaxy A15", "Samsung", "Celulares", {}, 3, 5),
+    ]
+    index = SearchIndex(shop)
+    # The mochila is for notebooks; the fundas are filed under Celulares, but they are fundas.
+    assert [m.sku for m in index.rank("notebook", limit=5).matches] == ["NB"]
+    assert [m.sku for m in index.rank("celulares", limit=5).matches] == ["CEL"]
+    assert [m.sku for m in index.rank("mochila notebook", limit=5).matches][0] == "MOC"
