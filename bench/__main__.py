@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "panel": ["bench.panel"],  # webhook → 20 seller tabs, RSS with 50 tabs
     "search": ["bench.search", "--postgres"],  # 50k products: search p95, import time
     "handoff": ["bench.handoff"],  # list page, takeover, HOT_LOST sweep at scale
+    "inbox_search": ["bench.inbox_search"],  # 50k chats: indexed inbox search p95 beside today's ILIKE
     "bot": ["bench.bot"],  # labelled shopper messages: baseline vs this tree, held-out half
 }
 

@@ -170,6 +170,18 @@ class Conversation(Base):
         CheckConstraint(_in("mode", MODES), name="mode"),
         CheckConstraint(_in("lead", LEADS), name="lead"),
         Index("ix_conversations_last_message_at", "last_message_at"),
+        Index(
+            "ix_conversations_search_name",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_conversations_search_doc",
+            "search_doc",
+            postgresql_using="gin",
+            postgresql_ops={"search_doc": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -199,6 +211,10 @@ class Conversation(Base):
     attention_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Auto-assignment (s7.domain.chats.assignment): when the assignee got it, until they open it.
     auto_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Inbox search (Postgres): name + phone, and the newest text of the chat, lower case without
+    # accents, kept by triggers (see migration 0018); trigram-indexed. Unused on SQLite.
+    search_name: Mapped[str | None] = mapped_column(Text)
+    search_doc: Mapped[str | None] = mapped_column(Text)
 
     contact: Mapped[Contact] = relationship(back_populates="conversation")
     assignee: Mapped[User | None] = relationship()

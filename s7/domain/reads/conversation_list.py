@@ -6,12 +6,14 @@ tables and the same unread rule: customer messages after the viewer's read mark.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from s7.db import is_postgres
 from s7.domain.chats.conversations import NotFound
 from s7.domain.models import Contact, Conversation, Message, ReadMark, User
 
@@ -74,7 +76,7 @@ def _base(viewer_id: int) -> Select:
     )
 
 
-def _apply(statement: Select, viewer_id: int, f: ConversationFilter) -> Select:
+def _apply(statement: Select, viewer_id: int, f: ConversationFilter, session: Session | None = None) -> Select:
     if f.mode:
         statement = statement.where(Conversation.mode == f.mode)
     if f.leads:
@@ -87,16 +89,50 @@ def _apply(statement: Select, viewer_id: int, f: ConversationFilter) -> Select:
         statement = statement.where(exists().where(*_unseen(viewer_id)).correlate(Conversation))
     q = " ".join(f.q.split())[:Q_MAX]
     if q:
-        pattern = _like(q)
-        matches = [
-            Contact.name.ilike(pattern, escape="\\"),
-            exists().where(Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")),
-        ]
-        digits = "".join(c for c in q if c.isdigit())
-        if len(digits) >= 3:  # "+54 9 11 5555-1234" finds 5491155551234
-            matches.append(Contact.wa_id.like(_like(digits), escape="\\"))
-        statement = statement.where(or_(*matches))
+        statement = statement.where(_indexed_match(q) if indexed_search() else _scan_match(q))
     return statement
+
+
+# None: indexed on Postgres (migration 0018), LIKE scans on SQLite. The benchmark sets False to
+# time the old scan beside the index in one run.
+INDEXED: bool | None = None
+
+
+def indexed_search() -> bool:
+    return INDEXED if INDEXED is not None else is_postgres()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the database's s7_fold() (unaccent) writes search columns."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _indexed_match(q: str) -> Any:
+    """Name, phone or the chat's text, on the folded trigram-indexed columns of conversations:
+    a rare word is a GIN lookup, a common one reads the newest chats first and stops at a page."""
+    pattern = _like(fold(q))
+    matches = [
+        Conversation.search_name.like(pattern, escape="\\"),
+        Conversation.search_doc.like(pattern, escape="\\"),
+    ]
+    digits = "".join(c for c in q if c.isdigit())
+    if len(digits) >= 3 and digits != q:  # "+54 9 11 5555-1234" finds 5491155551234
+        matches.append(Conversation.search_name.like(_like(digits), escape="\\"))
+    return or_(*matches)
+
+
+def _scan_match(q: str) -> Any:
+    """The portable search (SQLite): ILIKE over names and every message."""
+    pattern = _like(q)
+    matches = [
+        Contact.name.ilike(pattern, escape="\\"),
+        exists().where(Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")),
+    ]
+    digits = "".join(c for c in q if c.isdigit())
+    if len(digits) >= 3:  # "+54 9 11 5555-1234" finds 5491155551234
+        matches.append(Contact.wa_id.like(_like(digits), escape="\\"))
+    return or_(*matches)
 
 
 def list_conversations(
@@ -105,8 +141,8 @@ def list_conversations(
     """One page of matching chats, most recent activity first, and how many match in total."""
     # The count skips the per-row unread column: only the page of 50 pays for it.
     counted = select(func.count(Conversation.id)).join(Contact, Contact.id == Conversation.contact_id)
-    total = session.scalar(_apply(counted, viewer_id, f)) or 0
-    statement = _apply(_base(viewer_id), viewer_id, f)
+    total = session.scalar(_apply(counted, viewer_id, f, session)) or 0
+    statement = _apply(_base(viewer_id), viewer_id, f, session)
     order = sort_at()
     page = session.execute(statement.order_by(order.desc(), Conversation.id.desc()).limit(limit).offset(offset))
     return [ListedConversation(c, wa_id, name, assignee, count or 0) for c, wa_id, name, assignee, count in page], total

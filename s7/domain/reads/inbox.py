@@ -115,12 +115,12 @@ _CHIP_FILTERS = {
 }
 
 
-def _filtered(statement: Select, user_id: int, filter_key: str, query: str) -> Select:
+def _filtered(statement: Select, user_id: int, filter_key: str, query: str, session: Session | None = None) -> Select:
     values: dict[str, Any] = dict(_CHIP_FILTERS.get(filter_key, {}))
     if filter_key == "mine":
         values["assigned_to"] = user_id
     # `_apply` is the API's filter; it only needs `unread` for unread_only, which chips never set.
-    return conversation_list._apply(statement, None, conversation_list.ConversationFilter(q=query, **values))
+    return conversation_list._apply(statement, None, conversation_list.ConversationFilter(q=query, **values), session)
 
 
 def list_chats(
@@ -146,7 +146,7 @@ def list_chats(
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(assignee, assignee.id == Conversation.assigned_to)
     )
-    statement = _filtered(statement, user_id, filter_key, query)
+    statement = _filtered(statement, user_id, filter_key, query, session)
     if only_ids is not None:
         if not only_ids:
             return []
