@@ -462,7 +462,7 @@ class _Turn:
         options = _distinct(pool, replies.MAX_OPTIONS)
         if not options:
             return self._nothing(query, hits)
-        self.state.update(query=query, wish=wish.as_state())
+        self.state.update(query=_without_colour(query), wish=wish.as_state())  # the colour lives in the wish
         if len(options) == 1 or (not wish.sort and _one_clear_match(options)):
             self.state.update(offered=[options[0].sku], shown=[h.sku for h in options])
             return self._about(options[0])

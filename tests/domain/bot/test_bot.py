@@ -567,3 +567,11 @@ def test_an_accessory_for_something_not_sold_is_not_offered(sqlite_db: Settings)
     chat = Chat()
     assert chat.say("funda para iphone").text.startswith("Funda Silicona iPhone 13: $ 9.999")
     assert chat.state["focus"] == "F1"
+
+
+def test_another_colour_replaces_the_first_and_paying_closes(shop: None) -> None:
+    chat = Chat()
+    assert chat.say("tenés remeras negras talle L?").text.startswith("Sí, de Remera Básica Algodón Peinado hay talle L")
+    assert chat.say("¿y en blanco?").text.startswith("Remera Adidas Trefoil: $ 37.999")  # white, in L
+    assert chat.say("te la transfiero").text.startswith("¡Buenísimo! 🙌 Le aviso a un vendedor")
+    assert chat.hand_off == "quiere comprar Remera Adidas Trefoil (REM-AD-TREF)"
