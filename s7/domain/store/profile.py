@@ -32,6 +32,7 @@ LIST_MAX = 30
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 _SHORT_DAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 SHIPPING_MODES = ("zones", "coordinate", "none")
+_COST_MAX = 1_000_000_000
 
 
 class ProfileError(ValueError):
@@ -127,6 +128,8 @@ def _text(value: Any, name: str, limit: int = TEXT_MAX) -> str:
         return ""
     if not isinstance(value, str):
         raise ProfileError(f"{name}: tiene que ser texto")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ProfileError(f"{name}: tiene caracteres de control")
     text = " ".join(value.split()) if "\n" not in value else value.strip()
     if len(text) > limit:
         raise ProfileError(f"{name}: máximo {limit} caracteres")
@@ -176,7 +179,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
         try:
             if not parse_business_hours(hours):
                 raise ValueError("sin días")
-        except ValueError as exc:
+        except (ValueError, KeyError, IndexError) as exc:
             raise ProfileError(f"Horarios: {exc} (ejemplo: mon-fri 09:00-19:00, sat 10:00-14:00)") from None
     out["hours"] = hours
     out["closed_days"] = sorted({_day(d, "Feriados") for d in (data.get("closed_days") or [])})
@@ -204,10 +207,10 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
         if cost not in (None, ""):
             try:
                 cost = float(Decimal(str(cost)))
-            except InvalidOperation:
+            except (InvalidOperation, ValueError):
                 raise ProfileError(f"Envíos: costo inválido para {name}") from None
-            if cost < 0:
-                raise ProfileError(f"Envíos: costo negativo para {name}")
+            if not 0 <= cost <= _COST_MAX:  # also NaN and infinity
+                raise ProfileError(f"Envíos: costo inválido para {name}")
         else:
             cost = None
         zones.append({"name": name, "cost": cost, "days": _text(zone.get("days"), "Demora", 60)})

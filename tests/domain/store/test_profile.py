@@ -87,3 +87,17 @@ def test_the_stores_own_words_reach_search_at_once(sqlite_db: Settings) -> None:
         store_profile.save(session, {"vocabulary": [{"say": "maquinola", "search": "notebook"}]})
     with session_scope() as session:
         assert [h.sku for h in catalog.search(session, "maquinola")] == ["NB1"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "a\x00b"},  # Postgres JSONB cannot store it: a 500 unless refused here
+        {"shipping": {"mode": "zones", "zones": [{"name": "CABA", "cost": float("inf")}]}},
+        {"shipping": {"mode": "zones", "zones": [{"name": "CABA", "cost": float("nan")}]}},
+        {"shipping": {"mode": "zones", "zones": [{"name": "CABA", "cost": -1}]}},
+    ],
+)
+def test_values_the_database_cannot_hold_are_refused(data: dict) -> None:
+    with pytest.raises(store_profile.ProfileError):
+        store_profile.clean(data)
