@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     HUMAN_INACTIVITY_MINUTES: float = Field(30.0, gt=0)
     HOT_LEAD_UNCLAIMED_MINUTES: float = Field(10.0, gt=0)
     JOBS_INTERVAL_SECONDS: float = Field(30.0, gt=0)
+    # Processed raw webhook bodies (personal data) are deleted after this many days.
+    WEBHOOK_RETENTION_DAYS: float = Field(30.0, gt=0)
     BUSINESS_HOURS: str = "mon-fri 09:00-19:00, sat 10:00-14:00"
     TIMEZONE: str = "America/Argentina/Buenos_Aires"
     N8N_WEBHOOK_URL: str = ""

@@ -29,7 +29,7 @@ from s7.clock import now
 from s7.config import get_settings
 from s7.db import session_scope, try_xact_lock
 from s7.domain import logins
-from s7.domain.chats import assignment, followups, notify, reminders
+from s7.domain.chats import assignment, followups, lanes, notify, reminders
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ JOBS: dict[str, JobBody] = {
     "revoked_sessions_prune": auth.prune_revoked_sessions,
     "reminders": reminders.fire_due,
     "auto_reassign": assignment.reassign_unopened,
+    "webhook_retention": lanes.prune,
 }
 
 _scheduler: AsyncIOScheduler | None = None

@@ -28,21 +28,18 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import is_postgres, lock_key, session_scope
-from s7.domain.chats import inbound, messages
+from s7.domain.chats import inbound, lanes, messages
 from s7.domain.chats.inbound import Deferred, Incoming
 from s7.domain.models import Contact, InboundChat, InboundItem, WebhookEvent
 from s7.whatsapp import updates as up
@@ -127,7 +124,7 @@ def split_new_events(limit: int = SPLIT_BATCH) -> int:
         _resolve_lanes(session, items)
         if items:
             session.execute(InboundItem.__table__.insert(), items)
-            _mark_due(session, {item["chat_key"] for item in items}, at)
+            lanes.mark_due(session, {item["chat_key"] for item in items}, at)
         return len(events)
 
 
@@ -195,19 +192,6 @@ def _resolve_lanes(session: Session, items: list[dict[str, Any]]) -> None:
         key = item["chat_key"]
         if key.startswith("u:") and phones.get(key[2:]):
             item["chat_key"] = f"wa:{phones[key[2:]]}"
-
-
-def _mark_due(session: Session, keys: Iterable[str], at: datetime) -> None:
-    rows = [{"chat_key": key, "due_at": at} for key in sorted(keys)]
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(InboundChat).values(rows)
-    # A lane already due keeps its (earlier) due time; one waiting for a retry keeps waiting.
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["chat_key"],
-            set_={"due_at": func.coalesce(InboundChat.due_at, statement.excluded.due_at)},
-        )
-    )
 
 
 def _for_our_number(update: up.Update) -> bool:

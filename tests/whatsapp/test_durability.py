@@ -115,9 +115,10 @@ def test_two_processors_on_one_postgres_never_process_an_event_twice(
             total = 0
             while True:  # until the queue is empty, not until this thread once found nothing
                 total += processor.process_pending(limit=5)
-                if count(InboundItem, InboundItem.state == "pending") == 0 and count(
-                    WebhookEvent, WebhookEvent.state == "pending"
-                ) == 0:
+                if (
+                    count(InboundItem, InboundItem.state == "pending") == 0
+                    and count(WebhookEvent, WebhookEvent.state == "pending") == 0
+                ):
                     break
             handled.append(total)
         except BaseException as exc:

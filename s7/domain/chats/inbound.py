@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from s7.clock import now
 from s7.domain import bot
-from s7.domain.chats import conversations, messages
+from s7.domain.chats import audit, conversations, messages
 from s7.domain.models import Author, Contact, Conversation, ItemState, Message, OutboxItem
 
 log = logging.getLogger(__name__)
 
 # Meta redelivers for days after an outage: never auto-reply to what is older than this.
 STALE_AFTER = timedelta(minutes=10)
+PARKED_MARK = "No se pudo procesar: "  # on a parked customer message (cleared by a retry)
 RECEIPT_KINDS = ("read", "typing")  # outbox rows that are not messages (they are never echoed)
 
 
@@ -86,8 +87,11 @@ def receive_customer_message(session: Session, incoming: Incoming, *, notes: lis
     conversation = _locked_chat(session, incoming)
     message = _record(session, conversation, incoming)
     if message is None:
-        return None
-    conversations.on_customer_message(session, conversation, message)
+        message = _unparked(session, conversation, incoming.wamid)
+        if message is None:
+            return None
+    else:
+        conversations.on_customer_message(session, conversation, message)
     if stale(incoming.timestamp):
         log.info("no auto-reply to %s: sent at %s, delivered late", incoming.wamid, incoming.timestamp)
         return message
@@ -198,6 +202,19 @@ def send_in_flight(session: Session, conversation_id: int) -> bool:
     )
 
 
+def _unparked(session: Session, conversation: Conversation, wamid: str) -> Message | None:
+    """An admin retried a parked message (`s7.domain.health`): it was stored and shown, marked,
+    without its bot turn. Clear the mark; the caller lets the bot take the turn it never had."""
+    message = messages.find_by_wamid(session, wamid, for_update=True)
+    if message is None or message.conversation_id != conversation.id:
+        return None
+    if not (message.error or "").startswith(PARKED_MARK):
+        return None
+    message.error = None
+    audit.changed(session, conversation)
+    return message
+
+
 def record_parked(session: Session, incoming: Incoming, *, error: str) -> Message | None:
     """A customer message we could not process after every attempt: still stored and shown in
     its chat, marked, without a bot turn (admins see it on the health page and may retry it)."""
@@ -205,6 +222,6 @@ def record_parked(session: Session, incoming: Incoming, *, error: str) -> Messag
     message = _record(session, conversation, incoming)
     if message is None:
         return None
-    message.error = f"No se pudo procesar: {error}"[:2000]
+    message.error = f"{PARKED_MARK}{error}"[:2000]
     conversations.on_customer_message(session, conversation, message)
     return message

@@ -244,6 +244,21 @@ def mark_failed(session: Session, message_id: int, error: str, *, at: datetime |
         )
 
 
+def requeue_failed(session: Session, message_id: int) -> None:
+    """An admin retries a failed send: the message waits for the sender again (its outbox row was
+    put back to pending in this transaction; the send gate still applies)."""
+    message = session.get(Message, message_id, with_for_update=is_postgres(session))
+    if message is None:
+        return
+    if message.status == "failed":
+        message.status, message.error, message.status_at = "queued", None, now()
+        session.flush()
+        realtime.publish_after_commit(
+            session, "status", conversation_id=message.conversation_id, message_id=message.id, status="queued"
+        )
+    _wake_senders_after_commit(session)
+
+
 # ---- outbound: the one send path ------------------------------------------------------------
 def queue_outbound(
     session: Session,
