@@ -126,7 +126,7 @@ def _without_question(text: str) -> str:
 
 def _closed_now(session: Session, reply: Reply) -> Reply:
     """A hand-off outside opening hours says when someone will answer: by day and hour."""
-    when = store_profile.opening_text(now())
+    when = store_profile.opening_text(now(), session)
     if not when or reply.text != say("human"):
         return reply if not when else Reply(f"{reply.text} Abrimos {when}.", reply.options, reply.as_list)
     return Reply(say("human_closed", when=when), reply.options, reply.as_list)
@@ -140,7 +140,7 @@ def _acknowledge_wait(session: Session, conversation: Conversation, message: Mes
     key = waiting_since.isoformat() if waiting_since else ""
     if state.get("acknowledged") == key or message.type in _SILENT_TYPES:
         return
-    if not store_hours.is_open(session=session) and (when := store_profile.opening_text(now())):
+    if not store_hours.is_open(session=session) and (when := store_profile.opening_text(now(), session)):
         text = say("waiting_ack_closed", when=when)
     elif conversation.assigned_to and (seller := session.get(User, conversation.assigned_to)) is not None:
         text = say("waiting_ack_seller", seller=seller.name.split()[0] if seller.name else "un vendedor")

@@ -373,11 +373,11 @@ DEMO: dict[str, Any] = {
 }
 
 
-def opening_text(at: datetime) -> str:
+def opening_text(at: datetime, session: Session | None = None) -> str:
     """ "el lunes a las 9" for the next opening after `at` (store time)."""
     from s7.domain.store import hours
 
-    opening = hours.next_opening(at)
+    opening = hours.next_opening(at, session)
     if opening is None:
         return ""
     local = opening.astimezone(get_settings().timezone)
