@@ -56,12 +56,17 @@ def configure() -> None:
     """Register everything on NiceGUI's FastAPI app. Called once by `s7 serve`; the test
     harness resets NiceGUI's globals and calls it again for each test."""
     settings = get_settings()
+    # Our routers carry no lifespan, yet FastAPI wraps the app's lifespan once per include_router;
+    # the test harness calls configure() for every test, so the wrapping nested without end
+    # (a RecursionError at start-up after a few dozen tests). Keep the app's own lifespan.
+    lifespan = app.router.lifespan_context
     for name in ROUTER_MODULES:
         app.include_router(_load(name).router)
     for name in PAGE_MODULES:
         module = _load(name, fresh=True)  # pages register at import; a reset needs them again
         if hasattr(module, "router"):
             app.include_router(module.router)
+    app.router.lifespan_context = lifespan
 
     # 422 bodies keep FastAPI's shape with Spanish messages (s7.api.errors).
     app.add_exception_handler(RequestValidationError, validation_error)

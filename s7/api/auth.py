@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from s7.api.deps import api_user
 from s7.auth import CurrentUser, LoginThrottled, authenticate, issue_token, revoke_token, token_from_scope
 from s7.config import get_settings
+from s7.db import session_scope
+from s7.domain import users
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -59,9 +61,17 @@ def login(body: LoginIn, request: Request) -> TokenOut:
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Cerrar esta sesión: el token deja de valer en el acto, en todas las réplicas",
+    summary="Cerrar esta sesión (o todas, con everywhere=true): el token deja de valer en el acto",
     responses={401: {"description": "Token inválido o vencido"}},
 )
-def logout(request: Request, _user: CurrentUser = Depends(api_user)) -> Response:
-    revoke_token(token_from_scope(request.scope))
+def logout(
+    request: Request,
+    user: CurrentUser = Depends(api_user),
+    everywhere: bool = Query(False, description="cerrar todas las sesiones de este usuario, panel incluido"),
+) -> Response:
+    if everywhere:
+        with session_scope() as session:
+            users.end_all_sessions(session, user.id, actor_id=user.id)
+    else:
+        revoke_token(token_from_scope(request.scope))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

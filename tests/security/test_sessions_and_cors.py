@@ -155,3 +155,13 @@ def _user_row(email: str) -> User:
         row = session.scalar(select(User).where(User.email == email))
         session.expunge(row)
         return row
+
+
+async def test_api_logout_everywhere_ends_every_session_of_the_user(pg_db, user) -> None:
+    _user()
+    client: httpx.AsyncClient = user.http_client
+    credentials = {"email": "seller@t.com", "password": "pw-123456"}
+    tokens = [(await client.post("/api/auth/login", json=credentials)).json()["token"] for _ in range(2)]
+    response = await client.post("/api/auth/logout?everywhere=true", headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert response.status_code == 204
+    assert [user_from_token(token) for token in tokens] == [None, None]
