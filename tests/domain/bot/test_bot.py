@@ -494,6 +494,7 @@ def test_slang_finds_the_catalog_words(shop: None) -> None:
         ("auris sin cable", "AUR-"),
         ("una compu para la facu", "NB-"),
         ("joystick de la play", "JOY-SN"),
+        ("tenés algo para salir a correr?", "ZAP-NK-"),  # the catalog says "Running"
     ]:
         assert offered_products(Chat().say(said))[0].sku.startswith(sku), said
 
