@@ -44,6 +44,7 @@ PAGE_MODULES = (
     "s7.pages.admin_catalog",
     "s7.pages.admin_users",
     "s7.pages.admin_store",
+    "s7.pages.admin_health",
     "s7.pages.dashboard",
     "s7.pages.simulator",
     "s7.pages.quick_replies",

@@ -28,6 +28,7 @@ _NAV = [
     ("/admin/users", "Equipo", "group", True),
     ("/admin/tienda", "Tienda", "storefront", True),
     ("/admin/vocabulario", "Vocabulario", "translate", True),
+    ("/admin/salud", "Salud", "monitor_heart", True),
 ]
 
 

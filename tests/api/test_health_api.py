@@ -10,7 +10,7 @@ from s7.db import session_scope
 from s7.domain.models import AuditEvent, InboundItem, OutboxItem
 from tests.api.test_users_api import bearer
 from tests.conftest import FakeClock
-from tests.domain.reads.test_health import UNDELIVERABLE, seed_trouble
+from tests.domain.reads.test_health import UNDELIVERABLE, quiet_background_work, seed_trouble
 from tests.domain.test_users import make_user
 from tests.whatsapp.conftest import bot_calls as _stub_bot  # noqa: F401 - the bot stand-in, as a fixture
 
@@ -29,9 +29,15 @@ async def test_health_is_for_admins_only(pg_db, user) -> None:
 
 @pytest.mark.usefixtures("_stub_bot")
 async def test_admin_sees_the_figures_and_repairs(
-    pg_db, user, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    pg_db,
+    user,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    await quiet_background_work()
     seeded = seed_trouble(monkeypatch, fake_clock)
+    caplog.clear()  # the parked item's attempts were logged as errors, on purpose
     admin_id = make_user("jefa@tienda.com", role="admin")
     client: httpx.AsyncClient = user.http_client
     admin = await bearer(client, "jefa@tienda.com")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from s7.db import session_scope
 from s7.domain.models import AuditEvent, InboundItem, OutboxItem
 from tests.conftest import FakeClock
-from tests.domain.reads.test_health import UNDELIVERABLE, seed_trouble
+from tests.domain.reads.test_health import UNDELIVERABLE, quiet_background_work, seed_trouble
 from tests.domain.test_users import make_user
 from tests.pages.page_helpers import clean_realtime_bus, sign_in  # noqa: F401 - autouse fixture
 from tests.whatsapp.conftest import bot_calls as _stub_bot  # noqa: F401 - the bot stand-in, as a fixture
@@ -26,9 +26,15 @@ async def test_a_seller_gets_no_permission(pg_db, user: User) -> None:
 
 @pytest.mark.usefixtures("_stub_bot")
 async def test_admin_sees_trouble_and_retries_it(
-    pg_db, user: User, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    pg_db,
+    user: User,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    await quiet_background_work()
     seeded = seed_trouble(monkeypatch, fake_clock)
+    caplog.clear()  # the parked item's attempts were logged as errors, on purpose
     make_user("jefa@tienda.com", role="admin")
     await sign_in(user, "jefa@tienda.com")
     await user.open("/")

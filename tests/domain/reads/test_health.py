@@ -82,6 +82,13 @@ def seed_trouble(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> dict
     return {"item": item, "event": event, "send": send}
 
 
+async def quiet_background_work() -> None:
+    """In the running app (NiceGUI `user` tests) the processor and the sender run on their own;
+    stop them so the seeded trouble is exactly what the test made."""
+    await processor.stop()
+    await outbox.stop()
+
+
 def audits(action: str) -> list[AuditEvent]:
     with session_scope() as session:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
