@@ -64,7 +64,7 @@ class TeamPage:
 
     async def build(self) -> None:
         self.team = await io(_load)
-        with ui.column().classes("w-full max-w-4xl mx-auto p-4 gap-4"):
+        with ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4"):
             ui.label("Equipo").classes("text-2xl font-bold")
             ui.label(
                 "Creá usuarios para tus vendedores y pasales la contraseña. Si desactivás a alguien, "
