@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import ui
 
+from s7.domain.media import MEDIA_KINDS
 from s7.domain.reads.inbox import MessageRow, NoteRow
 from s7.pages.inbox_format import MEDIA_LABEL, TICKS, stamp
 
 AUTHOR_COLORS = {"customer": "white", "bot": "blue-1", "seller": "green-1", "business_app": "indigo-1"}
-MEDIA_ROUTE = "/media/{message_id}"  # the WhatsApp edge's authenticated media proxy, when it exists
 
 
 def author_label(row: MessageRow, contact_name: str) -> str:
@@ -91,13 +91,16 @@ def _media(row: MessageRow) -> None:
         label = " · ".join(str(media[k])[:120] for k in ("name", "address") if media.get(k)) or "Ubicación"
     if row.type == "contacts":
         label = f"Contacto: {row.text}" if row.text else "Contacto"
-    if row.type in ("image", "sticker") and _has_media_route():
-        ui.image(f"/media/{int(row.id)}").classes("w-56 max-w-full rounded").props("fit=contain")
+    state = media.get("state", "pending") if row.type in MEDIA_KINDS else None
+    if state == "ready" and _file(row):
+        return
     with ui.row().classes("items-center gap-1 no-wrap bg-white/70 rounded px-2 py-1").mark("media"):
         ui.icon(icon).classes("text-slate-600")
         ui.label(label).classes("text-sm")
-        if row.type in ("audio", "video", "document") and _has_media_route():
-            ui.link("Abrir", f"/media/{int(row.id)}", new_tab=True).classes("text-sm")
+        if state == "pending":
+            ui.label("· descargando…").classes("text-xs text-slate-500").mark("media-pending")
+        elif state in ("gone", "failed", "evicted"):
+            ui.label("· ya no disponible").classes("text-xs text-slate-500").mark("media-unavailable")
     if row.type == "location":
         lat, lng = _coordinate(media.get("latitude")), _coordinate(media.get("longitude"))
         if lat is not None and lng is not None:  # numbers we format ourselves, never the customer's text
@@ -106,16 +109,40 @@ def _media(row: MessageRow) -> None:
             )
 
 
+def _file(row: MessageRow) -> bool:
+    """The stored file itself, from our authenticated proxy (never Meta's URL): photos and
+    stickers preview (click to enlarge), audio and video play here, documents download."""
+    src = f"/media/{int(row.id)}"
+    if row.type in ("image", "sticker"):
+        size = "w-56" if row.type == "image" else "w-28"
+        image = ui.image(src).classes(f"{size} max-w-full rounded cursor-zoom-in").props("fit=contain")
+        image.on("click", lambda: _enlarge(src))
+        image.mark("media-image")
+    elif row.type == "audio":
+        ui.audio(src).classes("w-64 max-w-full").mark("media-audio")
+    elif row.type == "video":
+        ui.video(src).classes("w-64 max-w-full").mark("media-video")
+    else:
+        name = str((row.media or {}).get("filename") or "documento")[:120]
+        with ui.row().classes("items-center gap-1 no-wrap bg-white/70 rounded px-2 py-1"):
+            ui.icon("description").classes("text-slate-600")
+            ui.link(name, src).props("download").classes("text-sm").mark("media-document")
+    return True
+
+
+def _enlarge(src: str) -> None:
+    with ui.dialog().props("maximized=false") as dialog, ui.card().classes("p-1"):
+        ui.image(src).classes("w-[80vw] max-w-3xl").props("fit=contain").on("click", dialog.close)
+    dialog.on("hide", dialog.delete)
+    dialog.open()
+
+
 def _coordinate(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
     return number if -180.0 <= number <= 180.0 else None
-
-
-def _has_media_route() -> bool:
-    return any(getattr(route, "path", None) == MEDIA_ROUTE for route in app.routes)
 
 
 def _options(row: MessageRow) -> None:
