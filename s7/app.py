@@ -33,6 +33,7 @@ ROUTER_MODULES = (
     "s7.api.catalog",
     "s7.api.users",
     "s7.api.media",
+    "s7.api.templates",
     "s7.api.outcomes",
     "s7.api.quick_replies",
     "s7.api.store",

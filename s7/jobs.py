@@ -48,6 +48,13 @@ def _wake_outbox(_session: Session, _at: datetime) -> int:
     return 0
 
 
+def _sync_templates(session: Session, at: datetime) -> int:
+    """Approved message templates, once a day (the panel's button syncs on demand)."""
+    from s7.whatsapp import templates
+
+    return templates.daily_sync(session, at)
+
+
 JOBS: dict[str, JobBody] = {
     "inactivity_return": followups.return_idle_chats_to_bot,
     "hot_lost_sweep": followups.sweep_unclaimed_hot_leads,
@@ -58,6 +65,7 @@ JOBS: dict[str, JobBody] = {
     "reminders": reminders.fire_due,
     "auto_reassign": assignment.reassign_unopened,
     "webhook_retention": lanes.prune,
+    "templates_sync": _sync_templates,
 }
 
 _scheduler: AsyncIOScheduler | None = None

@@ -16,11 +16,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from s7.api import outgoing
 from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
 from s7.domain import media
-from s7.domain.chats import audit, conversations, messages, outcomes, teamwork
-from s7.domain.models import LEADS, MODES, Message, Note, User
+from s7.domain.bot import cards
+from s7.domain.chats import audit, conversations, messages, outcomes, teamwork, templates
+from s7.domain.media import outbound
+from s7.domain.models import LEADS, MODES, Conversation, Message, Note, User
 from s7.domain.reads import conversation_list
 
 
@@ -302,12 +305,63 @@ def list_messages(
     "/{conversation_id}/messages",
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Escribirle al cliente como vendedor (toma la conversación)",
+    summary="Escribirle al cliente como vendedor (toma la conversación): texto o archivo",
+    description=(
+        'JSON `{"text"}`, or multipart/form-data with `file` (a photo, a PDF or other document, an '
+        "audio, a video; WhatsApp's size limit per type) and an optional `caption`."
+    ),
+    openapi_extra={"requestBody": outgoing.OPENAPI_BODY},
+    responses={413: {"model": ApiError, "description": "El archivo supera UPLOAD_MAX_MB"}},
 )
-def send_message(conversation_id: ConversationId, body: TextIn, current: Me, session: Db) -> MessageOut:
+def send_message(
+    conversation_id: ConversationId,
+    body: Annotated[outgoing.Outgoing, Depends(outgoing.parse)],
+    current: Me,
+    session: Db,
+) -> MessageOut:
+    me = _me(session, current)
     with _domain_errors():
-        message = conversations.send_seller_message(session, conversation_id, _me(session, current), body.text)
+        if body.text is not None:
+            message = conversations.send_seller_message(session, conversation_id, me, body.text)
+        else:
+            queue, needs_window = _seller_queue(session, me, body)
+            message = conversations.seller_sends(session, conversation_id, me, queue, needs_window=needs_window)
     return _message_out(message)
+
+
+def _seller_queue(session: Session, me: User, body: outgoing.Outgoing) -> tuple[Any, bool]:
+    """What to queue for a file, a template or a product card (the takeover is the caller's)."""
+    if body.file is not None:
+        attachment = body.file
+
+        def queue_file(chat: Conversation) -> Message:
+            return outbound.queue_attachment(
+                session, chat, author="seller", user_id=me.id, caption=body.caption, **attachment.as_kwargs()
+            )
+
+        return queue_file, True
+    if body.template is not None:
+        template = body.template
+
+        def queue_template(chat: Conversation) -> Message:
+            return templates.queue_template(
+                session,
+                chat,
+                author="seller",
+                name=template.name,
+                language=template.language,
+                params=template.params,
+                components=template.components,
+                user_id=me.id,
+            )
+
+        return queue_template, False  # the one kind WhatsApp takes outside the 24-hour window
+    sku = body.product_sku or ""
+
+    def queue_card(chat: Conversation) -> Message:
+        return cards.queue_product_card(session, chat, sku, author="seller", user_id=me.id)
+
+    return queue_card, True
 
 
 @router.post(

@@ -6,6 +6,11 @@ come back as `ActionRefused` with a Spanish sentence; everything else is a bug a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
 from s7.auth import CurrentUser
 from s7.db import session_scope
 from s7.domain.chats import conversations
@@ -31,14 +36,70 @@ def _held(error: conversations.HeldByOther) -> ActionRefused:
 def send(conversation_id: int, current: CurrentUser, text: str) -> None:
     """Send as the seller: the chat is taken over in the same transaction (rule 1), and nothing
     is taken over if WhatsApp would refuse the message (closed window, too long)."""
-    from s7.domain.chats import messages
-
     text = text.strip()
     if not text:
         return
+    _as_seller(current, lambda session, user: conversations.send_seller_message(session, conversation_id, user, text))
+
+
+def send_file(
+    conversation_id: int, current: CurrentUser, data: bytes, mime_type: str, filename: str, caption: str
+) -> None:
+    """A photo, document or audio from the composer: the same takeover and send path as text."""
+    from s7.domain.media import outbound
+
+    def queue(session: Session, user: User) -> Any:
+        return conversations.seller_sends(
+            session,
+            conversation_id,
+            user,
+            lambda chat: outbound.queue_attachment(
+                session,
+                chat,
+                author="seller",
+                data=data,
+                mime_type=mime_type,
+                filename=filename,
+                caption=caption,
+                user_id=user.id,
+            ),
+        )
+
+    _as_seller(current, queue)
+
+
+def send_template(conversation_id: int, current: CurrentUser, name: str, language: str, params: list[str]) -> None:
+    """An approved template, also outside the 24-hour window: a takeover like any seller message."""
+    from s7.domain.chats import templates
+
+    def queue(session: Session, user: User) -> Any:
+        return conversations.seller_sends(
+            session,
+            conversation_id,
+            user,
+            lambda chat: templates.queue_template(
+                session, chat, author="seller", name=name, language=language, params=params, user_id=user.id
+            ),
+            needs_window=False,
+        )
+
+    _as_seller(current, queue)
+
+
+def load_templates() -> list[Any]:
+    from s7.domain.chats import templates
+
+    with session_scope() as session:
+        return templates.list_templates(session)
+
+
+def _as_seller(current: CurrentUser, action: Callable[[Session, User], Any]) -> None:
+    """Run a seller's send in one transaction; the domain's refusals become `ActionRefused`."""
+    from s7.domain.chats import messages
+
     try:
         with session_scope() as session:
-            conversations.send_seller_message(session, conversation_id, _user(session, current), text)
+            action(session, _user(session, current))
     except conversations.HeldByOther as error:
         raise _held(error) from None
     except messages.WindowClosed as error:

@@ -16,6 +16,7 @@ from s7.domain.media import MEDIA_KINDS
 from s7.domain.reads.inbox import MessageRow, NoteRow
 from s7.pages.inbox_format import MEDIA_LABEL, TICKS, stamp
 
+KIND_NOTE = {"card": "🖼 Con la foto del producto", "template": "📋 Plantilla de WhatsApp"}
 AUTHOR_COLORS = {"customer": "white", "bot": "blue-1", "seller": "green-1", "business_app": "indigo-1"}
 
 
@@ -54,6 +55,8 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
             ui.label("🚫 El cliente eliminó este mensaje").classes("text-xs italic text-slate-500")
         if row.media is not None or row.type in MEDIA_LABEL:
             _media(row)
+        if row.type in KIND_NOTE:
+            ui.label(KIND_NOTE[row.type]).classes("text-[11px] text-slate-500").mark(f"kind-{row.type}")
         if row.text and row.type not in ("location",):
             ui.label(row.text).classes(
                 "whitespace-pre-wrap break-words" + (" line-through text-slate-400" if row.revoked else "")

@@ -18,7 +18,7 @@ from s7.db import session_scope
 from s7.domain.chats import conversations, messages
 from s7.domain.reads import inbox as inbox_queries
 from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow
-from s7.pages import chat_actions
+from s7.pages import attachment, chat_actions, template_dialog
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, window_text
 from s7.pages.layout import io
@@ -201,8 +201,11 @@ class ChatView:
                     ui.label("Ventana cerrada").classes("font-semibold text-slate-800")
                     ui.label(
                         "Pasaron más de 24 horas desde el último mensaje del cliente. WhatsApp no deja mandar "
-                        "mensajes libres hasta que el cliente vuelva a escribir."
+                        "mensajes libres hasta que el cliente vuelva a escribir: sí una plantilla aprobada."
                     ).classes("text-sm text-slate-600")
+                    ui.button("Mandar una plantilla", icon="description", on_click=self._template_dialog).props(
+                        "unelevated no-caps dense"
+                    ).classes("self-start mt-2").mark("template-open")
                 return
             if state.startswith("held:"):
                 ui.label(
@@ -231,6 +234,12 @@ class ChatView:
                     .mark("composer")
                 )
                 self.input.on("keydown.enter.exact.prevent", self._send)
+                ui.button(icon="description", on_click=self._template_dialog).props(
+                    'flat round color=grey-8 title="Plantillas"'
+                ).mark("template-open")
+                ui.button(icon="attach_file", on_click=self._attach_dialog).props(
+                    'flat round color=grey-8 title="Adjuntar foto, PDF o audio"'
+                ).mark("attach")
                 ui.button(icon="send", on_click=self._send).props("round unelevated color=primary").mark("send")
 
     async def _typed(self, event: Any) -> None:
@@ -291,6 +300,12 @@ class ChatView:
             ui.notify(str(refused), type="warning")
         finally:
             self._sending = False
+
+    def _attach_dialog(self) -> None:
+        attachment.open_dialog(self.id, self.user)
+
+    async def _template_dialog(self) -> None:
+        await template_dialog.open_dialog(self.id, self.user)
 
     # ---- buttons -------------------------------------------------------------------------------
     async def _run(self, action: Callable[..., None], *args: Any, done: str | None = None) -> None:

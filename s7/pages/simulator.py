@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import events, ui
 from sqlalchemy import select
 
 from s7 import realtime
@@ -67,6 +67,7 @@ class Bubble:
     options: list[dict[str, str]]
     status: str
     at: datetime
+    image_url: str | None = None  # a photo or sticker in our media store, shown on the phone
 
 
 @dataclass
@@ -121,7 +122,15 @@ def _bubble(message: Message, seller: str | None) -> Bubble:
         list(message.options or []),
         message.status,
         message.created_at,
+        _image_url(message),
     )
+
+
+def _image_url(message: Message) -> str | None:
+    media = message.media or {}
+    if message.type in ("image", "sticker") and media.get("state") == "ready":
+        return f"/media/{message.id}"
+    return None
 
 
 def _mark_read(wamids: list[str], wa_id: str) -> None:
@@ -189,6 +198,14 @@ class Simulator:
                     .mark("customer-text")
                 )
                 self.input.on("keydown.enter", self.send_text)
+                self.photo_upload = (
+                    ui.upload(auto_upload=True, on_upload=self.send_photo, max_file_size=5 * 1024 * 1024)
+                    .props('accept="image/jpeg,image/png" hidden')
+                    .mark("customer-photo-upload")
+                )
+                ui.button(icon="photo_camera", on_click=lambda: self.photo_upload.run_method("pickFiles")).props(
+                    'flat round color=grey-8 title="Mandar una foto"'
+                ).mark("customer-photo")
                 ui.button(icon="send", on_click=self.send_text).props("round unelevated color=teal-8").mark(
                     "customer-send"
                 )
@@ -212,6 +229,8 @@ class Simulator:
             if not bubble.incoming:
                 ui.label(bubble.who).classes("text-[11px] font-semibold text-teal-800")
             hook = "bubble-in" if bubble.incoming else "bubble-out"
+            if bubble.image_url:
+                ui.image(bubble.image_url).classes("w-56 max-w-full rounded").props("fit=contain").mark("phone-image")
             ui.label(bubble.text).classes("text-sm whitespace-pre-wrap break-words").props(
                 f'data-testid="{hook}"'
             ).mark(hook)
@@ -248,6 +267,22 @@ class Simulator:
             return
         self.input.value = ""
         await io(sandbox.inject_customer_message, self.wa_id, text=text[:4096], name=self.name)
+
+    async def send_photo(self, event: events.UploadEventArguments) -> None:
+        """The customer sends a photo: it travels like Meta's (media id in the webhook, the panel
+        fetches the bytes), so the inbox shows it exactly as it would a real one."""
+        data, mime = await event.file.read(), (event.file.content_type or "").lower()
+        self.photo_upload.reset()
+        if mime not in ("image/jpeg", "image/png") or not _still_sandbox():
+            ui.notify("Mandá una foto JPG o PNG", type="warning")
+            return
+        caption = (self.input.value or "").strip()[:1024] or None
+        self.input.value = ""
+        await io(sandbox.inject_customer_media, self.wa_id, data, mime, caption=caption, name=self.name)
+
+    async def send_sample_photo(self) -> None:
+        if _still_sandbox():
+            await io(sandbox.inject_customer_media, self.wa_id, sandbox.sample_photo(), "image/png", name=self.name)
 
     async def tap(self, bubble: Bubble, option: dict[str, str]) -> None:
         if not _still_sandbox():
@@ -315,6 +350,9 @@ class Simulator:
                 with ui.row().classes("gap-1"):
                     for suggestion in SUGGESTIONS:
                         ui.chip(suggestion, on_click=lambda s=suggestion: self._suggest(s)).props("outline dense")
+                    ui.chip("📷 Mandar una foto de ejemplo", on_click=self.send_sample_photo).props(
+                        "outline dense"
+                    ).mark("sample-photo")
             with ui.card().classes("w-full gap-2"):
                 ui.label("Responder desde el celular de la tienda").classes("text-lg font-semibold")
                 ui.label(

@@ -188,6 +188,20 @@ def inject_customer_media(
     return wamid
 
 
+def sample_photo(width: int = 240, height: int = 160, rgb: tuple[int, int, int] = (230, 90, 40)) -> bytes:
+    """A real PNG (solid colour with a darker band), for the simulator's "foto de ejemplo"."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    band = tuple(c // 2 for c in rgb)
+    rows = b"".join(b"\x00" + bytes(band if height // 3 <= y < 2 * height // 3 else rgb) * width for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 def simulate_status(wamid: str, status: str, *, recipient_id: str) -> None:
     """The simulated phone received / read one of our messages (ticks in the panel)."""
     deliver(status_payload(wamid, status, recipient_id=recipient_id))

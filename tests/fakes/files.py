@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
+from s7.whatsapp import sandbox
 
 
 def png(width: int = 8, height: int = 6, rgb: tuple[int, int, int] = (220, 40, 40)) -> bytes:
-    """A valid solid-colour PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes(rgb) * width
-    raw = zlib.compress(row * height)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    """A valid PNG any browser decodes (the sandbox's sample-photo maker)."""
+    return sandbox.sample_photo(width, height, rgb)
 
 
 def pdf(text: str = "Lista de precios") -> bytes:

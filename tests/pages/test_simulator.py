@@ -115,3 +115,27 @@ async def test_switching_customer_starts_another_chat(pg_db, user: User) -> None
 def test_numbers_are_digits_with_country_code() -> None:
     assert normalize_number("+54 9 11 5555-0101") == "5491155550101"
     assert normalize_number("12345") is None and normalize_number("") is None
+
+
+async def test_the_simulated_customer_sends_a_photo_that_reaches_the_inbox_as_a_photo(pg_db, user: User) -> None:
+    from nicegui.elements.upload_files import SmallFileUpload
+
+    from s7.domain.models import MediaFile
+    from tests.fakes import files
+
+    make_user("ana@tienda.com", name="Ana")
+    await sign_in(user, "ana@tienda.com")
+    await user.open("/simulator?wa=5491155550102")
+    photo = files.png(12, 8)
+    upload = user.find(marker="customer-photo-upload").elements.pop()
+    await upload.handle_uploads([SmallFileUpload("foto.png", "image/png", photo)])
+    for _ in range(200):  # stored as a WhatsApp image, fetched through the media queue like Meta's
+        with session_scope() as session:
+            row = session.scalar(select(MediaFile).where(MediaFile.state == "ready"))
+            message = session.get(Message, row.message_id) if row else None
+        if message is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert message is not None and (message.type, message.direction) == ("image", "in")
+    assert message.media["id"].startswith("sandbox-media-")  # the webhook carried only Meta's kind of id
+    await user.should_see(marker="phone-image")  # and the phone shows it as sent

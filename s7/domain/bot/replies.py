@@ -35,6 +35,7 @@ class Reply:
     text: str
     options: list[dict[str, str]] = field(default_factory=list)
     as_list: bool = False
+    image_url: str | None = None  # a product's photo: the reply goes out as a card (s7.domain.bot.cards)
 
 
 @lru_cache(maxsize=4)
@@ -236,7 +237,7 @@ def detail(hit: SearchHit) -> Reply:
         stock=_stock_sentence(hit),
         sizes=say("detail_sizes", sizes=sizes_text(sizes)) if sizes else "",
     )
-    return Reply(text, [button("buy"), button("more"), button("human")])
+    return Reply(text, [button("buy"), button("more"), button("human")], image_url=hit.image_url)
 
 
 def out_of_stock(hit: SearchHit, alternatives: Sequence[SearchHit]) -> Reply:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from s7.clock import now
 from s7.domain import catalog
-from s7.domain.bot import replies
+from s7.domain.bot import cards, replies
 from s7.domain.bot.replies import Reply, say
 from s7.domain.bot.understand import PRODUCT_TOPICS, Understood, load_vocabulary, understand
 from s7.domain.catalog import SearchHit, SearchHits
@@ -173,9 +173,17 @@ def _add_intent(session: Session, conversation: Conversation, points: int, reaso
 
 def _send(session: Session, conversation: Conversation, reply: Reply) -> None:
     try:
-        messages.queue_outbound(
-            session, conversation, author="bot", text=reply.text, options=reply.options or None, as_list=reply.as_list
-        )
+        if reply.image_url:
+            cards.queue_card(session, conversation, reply, author="bot")  # the product's photo as the header
+        else:
+            messages.queue_outbound(
+                session,
+                conversation,
+                author="bot",
+                text=reply.text,
+                options=reply.options or None,
+                as_list=reply.as_list,
+            )
     except messages.WindowClosed:
         log.info("bot reply to conversation %s dropped: 24-hour window closed", conversation.id)
     except messages.InvalidMessage:

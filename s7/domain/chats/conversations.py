@@ -16,6 +16,7 @@ functions are re-exported here, where the rest of the code looks for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -195,11 +196,31 @@ def send_seller_message(session: Session, conversation_id: int, user: User, text
     """
     if not (text or "").strip():
         raise ConversationError("El mensaje está vacío")
+    return seller_sends(
+        session,
+        conversation_id,
+        user,
+        lambda conversation: messages.queue_outbound(
+            session, conversation, author="seller", text=text, user_id=user.id
+        ),
+    )
+
+
+def seller_sends(
+    session: Session,
+    conversation_id: int,
+    user: User,
+    queue: Callable[[Conversation], Message],
+    *,
+    needs_window: bool = True,
+) -> Message:
+    """Any seller message (text, attachment, product card, template): the takeover and
+    `queue(conversation)` in one transaction. Templates pass `needs_window=False`."""
     conversation = get(session, conversation_id)
-    if not messages.window_open(conversation):
+    if needs_window and not messages.window_open(conversation):
         raise messages.WindowClosed(conversation.id, messages.window_closes_at(conversation))
     record_human_message(session, conversation, user=user, source="panel")
-    message = messages.queue_outbound(session, conversation, author="seller", text=text, user_id=user.id)
+    message = queue(conversation)
     mark_read(session, conversation.id, user.id)  # who answers has seen the chat
     return message
 

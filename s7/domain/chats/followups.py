@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from s7.config import get_settings
-from s7.domain.chats import conversations, leads, messages
+from s7.domain.chats import conversations, leads, messages, templates
 from s7.domain.chats.audit import audit
 from s7.domain.models import Conversation
 from s7.domain.store import hours
@@ -139,6 +139,11 @@ def _already_attended(conversation: Conversation, wrote_at: datetime) -> bool:
 def _bot_says(session: Session, conversation: Conversation, text: str, *, at: datetime, why: str) -> bool:
     """The bot's message through THE send path; outside the 24 h window it is skipped, on record."""
     if not messages.window_open(conversation, at):
+        # Outside the window only an approved template may go: the one an admin chose for this job.
+        use = "after_hours" if why == "after_hours_followup" else "hot_lost"
+        if templates.queue_for_job(session, conversation, use) is not None:
+            audit(session, conversation, why, actor="bot", via="template")
+            return True
         audit(session, conversation, "bot_message_skipped", actor="system", reason=why, why="window_closed")
         return False
     messages.queue_outbound(session, conversation, author="bot", text=text)

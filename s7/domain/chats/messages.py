@@ -208,6 +208,9 @@ def apply_status(
     elif status == "failed":
         if current != "read":  # a read message was delivered, whatever a late failure says
             message.status, message.error, changed = "failed", error, True
+            from s7.domain.bot import cards  # local: the bot imports this module
+
+            cards.resend_as_text(session, message, error)  # a product card whose photo Meta could not use
     elif status in STATUS_RANK and STATUS_RANK[status] > STATUS_RANK.get(current, 0):
         message.status, changed = status, True
     if changed:
@@ -277,15 +280,50 @@ def queue_outbound(
     Titles longer than WhatsApp allows are shortened with "…". Raises `WindowClosed` outside the
     24-hour window and `InvalidMessage` for what WhatsApp would reject anyway.
     """
-    if author not in SENDER_AUTHORS:
-        raise ValueError(f"author must be one of {SENDER_AUTHORS}")
-    at = now()
-    if not window_open(conversation, at):
-        raise WindowClosed(conversation.id, window_closes_at(conversation))
     text = (text or "").strip()
     if not text:
         raise InvalidMessage("El mensaje está vacío")
     kind, fitted = _shape(text, options or [], as_list)
+    message = new_outbound(
+        session,
+        conversation,
+        author=author,
+        kind=kind,
+        text=text,
+        options=fitted,
+        user_id=user_id,
+        reply_to_wa_id=reply_to_wa_id,
+    )
+    payload: dict[str, Any] = {"to": conversation.contact.wa_id, "text": text, "reply_to": reply_to_wa_id}
+    if fitted:
+        payload["options"] = fitted
+    if kind == "list":
+        payload["button"] = LIST_BUTTON_LABEL
+    send(session, conversation, message, payload)
+    return message
+
+
+def new_outbound(
+    session: Session,
+    conversation: Conversation,
+    *,
+    author: str,
+    kind: str,
+    text: str | None,
+    options: list[dict[str, str]] | None = None,
+    media: dict[str, Any] | None = None,
+    user_id: int | None = None,
+    reply_to_wa_id: str | None = None,
+    needs_window: bool = True,
+) -> Message:
+    """The queued message row of any kind (text, media, card, template), not yet sent: `send`
+    queues it. Raises `WindowClosed` outside the 24-hour window unless `needs_window=False`
+    (approved templates are the one kind WhatsApp takes outside it)."""
+    if author not in SENDER_AUTHORS:
+        raise ValueError(f"author must be one of {SENDER_AUTHORS}")
+    at = now()
+    if needs_window and not window_open(conversation, at):
+        raise WindowClosed(conversation.id, window_closes_at(conversation))
     message = Message(
         conversation_id=conversation.id,
         direction="out",
@@ -293,22 +331,24 @@ def queue_outbound(
         author_user_id=user_id,
         type=kind,
         text=text,
-        options=fitted,
+        options=options or [],
         context_wa_id=reply_to_wa_id,
         status="queued",
         status_at=at,
         created_at=at,
     )
+    if media is not None:
+        message.media = media
     session.add(message)
     session.flush()
-    payload: dict[str, Any] = {"to": conversation.contact.wa_id, "text": text, "reply_to": reply_to_wa_id}
-    if fitted:
-        payload["options"] = fitted
-    if kind == "list":
-        payload["button"] = LIST_BUTTON_LABEL
-    _add_outbox(session, conversation.id, message.id, kind, payload, gated=gate.is_gated(author))
-    activity.touch(session, conversation, message)
     return message
+
+
+def send(session: Session, conversation: Conversation, message: Message, payload: dict[str, Any]) -> None:
+    """THE send path: the outbox row for a message from `new_outbound`, in the caller's
+    transaction, behind the send gate when a bot or a job wrote it."""
+    _add_outbox(session, conversation.id, message.id, message.type, payload, gated=gate.is_gated(message.author))
+    activity.touch(session, conversation, message)
 
 
 def queue_read_receipt(

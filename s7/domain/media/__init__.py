@@ -3,6 +3,7 @@ of inbound fetches, the caps. `from s7.domain import media; media.enqueue_fetch(
 
 from s7.domain.media.store import (
     KIND_MAX_BYTES,
+    MB,
     MEDIA_CHANNEL,
     MEDIA_KINDS,
     Due,
@@ -24,6 +25,7 @@ from s7.domain.media.store import (
 __all__ = [
     "KIND_MAX_BYTES",
     "MEDIA_CHANNEL",
+    "MB",
     "MEDIA_KINDS",
     "Due",
     "MediaTooLarge",

@@ -432,7 +432,8 @@ async def test_webhook_text_to_outbox_reply_with_fitting_options(any_db: Setting
         tap = {"type": "list_reply", "list_reply": {"id": rows[0]["id"], "title": rows[0]["title"]}}
         outbox = await _deliver(any_db, client, {"id": "wamid.E2E2", "type": "interactive", "interactive": tap})
         detail = outbox[-1]
-        assert detail.kind == "buttons"
+        assert detail.kind == "card"  # the product's photo as the header (s7.domain.bot.cards)
+        assert detail.payload["image_url"].startswith("https://")
         assert [len(b["title"]) <= BUTTON_TITLE_MAX for b in detail.payload["options"]] == [True, True, True]
         assert "$ " in detail.payload["text"]
 
