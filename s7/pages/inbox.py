@@ -33,6 +33,9 @@ class Inbox:
         self.view: ChatView | None = None
         self._known_available: bool | None = None
         self._opening = 0
+        # Events for the chat being loaded: a change committed between the snapshot read and the
+        # view existing (a photo just fetched, a tick) is replayed to the view, not lost.
+        self._loading: list[realtime.Event] | None = None
         self.client = ui.context.client
         with ui.row().classes(f"w-full no-wrap gap-0 {_FULL_HEIGHT}").mark("inbox"):
             with ui.column().classes(
@@ -81,6 +84,8 @@ class Inbox:
             return
         self.list.handle(event)
         self.alerts.handle(event)
+        if self._loading is not None:
+            self._loading.append(event)
         if self.view is None:
             return
         if event.kind == "resync":  # the bridge reconnected: events may have been missed
@@ -95,7 +100,12 @@ class Inbox:
     async def open_chat(self, conversation_id: int, *, initial: bool = False) -> None:
         self._opening += 1
         ticket = self._opening
-        snapshot = await io(chat_view.load, conversation_id)
+        self._loading = missed = []
+        try:
+            snapshot = await io(chat_view.load, conversation_id)
+        finally:
+            if ticket == self._opening:
+                self._loading = None
         if ticket != self._opening or gone(self.client):
             return  # the seller clicked another chat meanwhile
         if snapshot is None:
@@ -106,6 +116,9 @@ class Inbox:
         self.placeholder.set_visibility(False)
         with self.right:
             self.view = ChatView(self.user, snapshot, on_back=self.back)
+        for event in missed:
+            if event.kind != "resync":
+                self.view.handle(event)
         self.list.select(conversation_id)
         self.alerts.seen(conversation_id)
         self._phone_shows(chat=True)

@@ -82,3 +82,51 @@ async def test_photo_voice_note_and_document_show_as_themselves_and_expired_medi
     user.http_client.cookies.clear()
     response = await user.http_client.get(f"/media/{photo}")
     assert response.status_code == 401  # without the session cookie: never public
+
+
+async def test_a_photo_arriving_while_the_chat_is_open_replaces_its_placeholder_live(pg_db, user: User) -> None:
+    make_user("Vendedor Uno")
+    chat, _ = customer_says(CUSTOMER, "hola", name="Juana")
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat}")
+    await user.should_see("hola")
+    await asyncio.to_thread(sandbox.inject_customer_media, CUSTOMER, files.png(), "image/png", caption="mirá")
+    await eventually(lambda: states() == ["ready"], timeout=10)
+    await user.should_see(marker="media-image", retries=30)
+
+
+async def test_a_photo_fetched_while_the_chat_is_loading_still_shows(pg_db, user: User, monkeypatch) -> None:
+    """The fetch commits between the chat's snapshot read and its view existing: the event is
+    replayed to the new view instead of leaving "descargando…" on screen for good."""
+    from s7.domain import media
+    from s7.domain.chats import conversations, messages
+    from s7.pages import chat_view
+    from s7.whatsapp import media as media_edge
+
+    await media_edge.stop()  # this test fetches by hand, at the worst moment
+    make_user("Vendedor Uno")
+    with session_scope() as session:
+        chat = conversations.ensure_conversation(session, wa_id=CUSTOMER, name="Juana")
+        chat_id = chat.id
+        messages.record_inbound(
+            session,
+            chat,
+            wa_message_id="wamid.race",
+            type="image",
+            text="mirá",
+            media={"id": "meta-1", "mime_type": "image/png"},
+            created_at=None,
+        )
+    with session_scope() as session:
+        file_id = session.scalar(select(MediaFile.id))
+    original = chat_view.load
+
+    def load_then_fetch(conversation_id: int):  # type: ignore[no-untyped-def]
+        snapshot = original(conversation_id)
+        media.save_fetched(file_id, files.png(), "image/png")
+        return snapshot
+
+    monkeypatch.setattr(chat_view, "load", load_then_fetch)
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat_id}")
+    await user.should_see(marker="media-image", retries=30)
