@@ -117,3 +117,27 @@ async def test_a_seller_ends_all_her_sessions_from_the_user_menu(pg_db, user: Us
     assert user_from_token(phone) is None
     assert user_from_token(user.http_client.cookies.get("s7_session")) is None
     assert client.is_deleted  # this tab too
+
+
+async def test_a_reset_on_another_replica_ends_the_tab_here(pg_db, user: User) -> None:
+    """The event arrives only through Postgres NOTIFY, as another replica sends it."""
+    import json
+
+    import psycopg
+
+    from s7 import realtime
+
+    ana = make_user("ana@tienda.com")
+    await sign_in(user, "ana@tienda.com")
+    await user.open("/")
+    client = user.client
+    payload = json.dumps({"o": "other-replica", "k": "session_ended", "d": {"user_id": ana}})
+    conninfo = pg_db.database_url.replace("postgresql+psycopg://", "postgresql://")
+    for _ in range(50):  # the app's bridge may still be starting to LISTEN
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_notify(%s, %s)", (realtime.CHANNEL, payload))
+        await asyncio.sleep(0.1)
+        if client.is_deleted or sessions._tabs.get(client.id, sessions._Tab(None)).ended:  # type: ignore[arg-type]
+            break
+    await asyncio.sleep(sessions.GRACE_SECONDS + 0.3)
+    assert client.is_deleted
