@@ -86,6 +86,20 @@ def send_template(conversation_id: int, current: CurrentUser, name: str, languag
     _as_seller(current, queue)
 
 
+def choose_job_template(current: CurrentUser, use: str, template_id: int | None) -> None:
+    """Admins: the template a follow-up job sends when the customer's window is closed."""
+    from s7.domain.chats import templates
+
+    try:
+        with session_scope() as session:
+            user = _user(session, current)
+            if user.role != "admin":
+                raise ActionRefused("Solo un admin elige las plantillas de los seguimientos.")
+            templates.choose_for_job(session, template_id, use)
+    except templates.TemplateRefused as error:
+        raise ActionRefused(str(error)) from None
+
+
 def load_templates() -> list[Any]:
     from s7.domain.chats import templates
 

@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from s7.auth import CurrentUser
-from s7.domain.chats.templates import PARAM_MAX, TemplateView
+from s7.domain.chats.templates import PARAM_MAX, USE_LABEL, TemplateView
 from s7.pages import chat_actions
 from s7.pages.layout import io
 
@@ -44,6 +44,8 @@ async def open_dialog(conversation_id: int, user: CurrentUser) -> None:
             build(await io(chat_actions.load_templates))
 
         build(found)
+        if user.is_admin:
+            _job_choices(found, user)
         with ui.row().classes("w-full justify-between items-center"):
             if user.is_admin:
                 ui.button("Sincronizar", icon="sync", on_click=sync).props("flat no-caps").mark("template-sync")
@@ -111,3 +113,26 @@ def _picker(templates: list[TemplateView], conversation_id: int, user: CurrentUs
         ui.button("Enviar plantilla", icon="send", on_click=send).props("unelevated no-caps").mark("template-send")
     )
     send_button.disable()
+
+
+def _job_choices(templates: list[TemplateView], user: CurrentUser) -> None:
+    """Admins pick what the follow-up jobs send when the window is closed (else they stay silent)."""
+    usable = {t.id: f"{t.name} ({t.language})" for t in templates if len(t.variables) <= 1}
+    with ui.expansion("Seguimientos automáticos fuera de la ventana").classes("w-full text-sm").mark("job-templates"):
+        ui.label("Si la plantilla tiene un dato, se completa con el nombre del cliente.").classes(
+            "text-xs text-slate-500"
+        )
+        for use, label in USE_LABEL.items():
+            current = next((t.id for t in templates if t.use_for == use), None)
+
+            async def chosen(event: Any, use: str = use) -> None:
+                try:
+                    await io(chat_actions.choose_job_template, user, use, event.value)
+                except chat_actions.ActionRefused as refused:
+                    ui.notify(str(refused), type="warning")
+                    return
+                ui.notify("Listo", type="positive")
+
+            ui.select({None: "Ninguna (no escribir)", **usable}, value=current, label=label, on_change=chosen).classes(
+                "w-full"
+            ).mark(f"job-template-{use}")

@@ -57,3 +57,25 @@ async def test_an_admin_syncs_the_templates_from_the_picker(pg_db, user: User) -
     await user.should_see(marker="no-templates")
     user.find(marker="template-sync").click()
     await user.should_see(marker="template-select", retries=20)
+
+
+async def test_an_admin_chooses_the_template_the_hot_lost_follow_up_sends(pg_db, user: User) -> None:
+    from s7.db import session_scope
+    from s7.domain.chats import templates
+
+    make_user("Jefa", role="admin")
+    chat, _ = customer_says("5491100000503", "hola", name="Pedro")
+    template_sync.sync()
+    await sign_in(user, "Jefa")
+    await user.open(f"/?chat={chat}")
+    user.find(marker="template-open").click()
+    await user.should_see(marker="job-templates")
+    with session_scope() as session:
+        chosen = next(t for t in templates.list_templates(session) if t.name == "ya_abrimos")
+    user.find(marker="job-template-hot_lost").elements.pop().set_value(chosen.id)
+
+    def picked() -> bool:
+        with session_scope() as session:
+            return {t.name: t.use_for for t in templates.list_templates(session)}["ya_abrimos"] == "hot_lost"
+
+    await eventually(picked)
