@@ -38,6 +38,7 @@ ROUTER_MODULES = (
     "s7.api.quick_replies",
     "s7.api.store",
     "s7.api.me",
+    "s7.pages.pwa",
 )
 PAGE_MODULES = (
     "s7.pages.login",

@@ -232,6 +232,11 @@ OPEN_PATHS = {
     "/webhook",
     "/favicon.ico",
     "/setup",  # the first-admin page checks its own one-time token
+    # The installable app's manifest, icons and service worker (browsers fetch them without cookies).
+    "/manifest.webmanifest",
+    "/sw.js",
+    "/icons/icon-192.png",
+    "/icons/icon-512.png",
 }
 # The API's documentation: open in sandbox, behind a session (cookie or Bearer) in a real store.
 DOCS_PATHS = {"/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc"}

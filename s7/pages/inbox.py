@@ -49,6 +49,9 @@ class Inbox:
                         .classes("text-sm")
                         .mark("availability")
                     )
+                    ui.button(icon="keyboard", on_click=shortcuts_dialog).props(
+                        'flat round dense color=grey-7 aria-label="Atajos de teclado"'
+                    ).classes("max-md:hidden").mark("shortcuts-help")
                     self.alerts = Alerts(self.open_chat, user.id)
                 with ui.element("div").classes("w-full grow min-h-0"):
                     self.list = ChatList(user, self.open_chat)
@@ -59,6 +62,7 @@ class Inbox:
                     ui.label("Elegí una conversación de la lista.")
         live(self.on_event)
         self.client.on_delete(self._tab_closed)
+        ui.keyboard(on_key=self._key)  # ignores keys typed in inputs and the composer
         # While this tab is connected the seller counts as present (AVAILABILITY_GRACE_MINUTES).
         ui.timer(HEARTBEAT_SECONDS, self._heartbeat, immediate=False)
 
@@ -72,6 +76,37 @@ class Inbox:
         self._known_available = bool(event.value)
         await io(chat_actions.set_available, self.user, bool(event.value))
         ui.notify("Estás disponible: te pueden llegar chats." if event.value else "Quedaste ausente.")
+
+    # ---- keyboard shortcuts (desktop) ----------------------------------------------------------
+    async def _key(self, event: Any) -> None:
+        if not event.action.keydown or event.action.repeat or event.modifiers.ctrl or event.modifiers.meta:
+            return
+        key = str(event.key)
+        if key in ("j", "n"):
+            await self.next_unread()
+        elif key == "?":
+            shortcuts_dialog()
+        elif key == "Escape" and self.view is not None:
+            self.back()
+        elif self.view is not None and key == "t":
+            await self.view._take()
+        elif self.view is not None and key == "b":
+            await self.view._release()
+        elif self.view is not None and key == "r" and getattr(self.view, "input", None) is not None:
+            self.view.input.run_method("focus")
+
+    async def next_unread(self) -> None:
+        """The next chat down the list with messages I have not read (from the top again at the end)."""
+        order = [item.row for item in self.list.items.values()]
+        order.sort(key=lambda r: (r.sort_at, r.id), reverse=True)
+        current = self.view.id if self.view is not None else None
+        ids = [r.id for r in order]
+        start = ids.index(current) + 1 if current in ids else 0
+        for row in order[start:] + order[:start]:
+            if row.unread and row.id != current:
+                await self.open_chat(row.id)
+                return
+        ui.notify("No hay chats sin leer.")
 
     async def start(self, chat: int | None) -> None:
         await self.list.refresh.flush()
@@ -163,3 +198,26 @@ async def inbox_page(request: Request, chat: int | None = None) -> None:
         ui.add_css(_CSS)
         inbox = Inbox(user)
         await inbox.start(chat)
+
+
+SHORTCUTS = (
+    ("j / n", "Siguiente chat sin leer"),
+    ("t", "Tomar el chat abierto"),
+    ("b", "Devolverlo al bot"),
+    ("r", "Escribir (ir al compositor)"),
+    ("/", "En el compositor: respuestas rápidas"),
+    ("Esc", "Cerrar el chat"),
+    ("?", "Esta ayuda"),
+)
+
+
+def shortcuts_dialog() -> None:
+    with ui.dialog() as dialog, ui.card().classes("w-96 max-w-full").mark("shortcuts"):
+        ui.label("Atajos de teclado").classes("font-semibold")
+        for keys, what in SHORTCUTS:
+            with ui.row().classes("w-full items-center no-wrap gap-3"):
+                ui.label(keys).classes("font-mono text-sm bg-slate-100 rounded px-2 w-16 text-center shrink-0")
+                ui.label(what).classes("text-sm")
+        ui.button("Cerrar", on_click=dialog.close).props("flat no-caps").classes("self-end")
+    dialog.on("hide", dialog.delete)
+    dialog.open()

@@ -1,12 +1,14 @@
 """Hot leads and "I want a person" requests: a sound, a toast, and a (N) badge on the tab title
 that stays until the seller opens those chats.
 
-The browser side is a fixed script (no data is ever spliced into it but small integers); the
+The browser side is a fixed script (no data is spliced into it but small integers and JSON string
+literals); while the tab is hidden, each alert is also a browser notification (asked once); the
 chime is synthesised with WebAudio, so there is no media file to serve or block.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +59,25 @@ s7.chime = function () {
   } catch (e) { /* no audio device: the badge and the toast still tell */ }
 };
 s7.alert = function (n) { s7.setBadge(n); s7.chime(); };
+// Browser notifications while this tab is open but hidden (another tab, the phone's home screen).
+s7.notified = 0;
+s7.notify = function (title, body, tag) {
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  if (document.visibilityState !== 'hidden') return;
+  try {
+    const n = new Notification(title, {body: body, tag: tag, icon: '/icons/icon-192.png'});
+    n.onclick = function () { window.focus(); n.close(); };
+    s7.notified += 1;
+  } catch (e) { /* some phones only notify through the service worker: the badge still tells */ }
+};
+// Ask once (and only after a gesture, as browsers require); the answer is the browser's to keep.
+s7.askNotifications = function () {
+  if (!('Notification' in window) || Notification.permission !== 'default') return;
+  if (localStorage.getItem('s7-notifications-asked')) return;
+  localStorage.setItem('s7-notifications-asked', '1');
+  Notification.requestPermission();
+};
+document.addEventListener('pointerdown', s7.askNotifications, {once: true});
 // Browsers only let a page make sound after a user gesture: unlock on the first click or key.
 ['pointerdown', 'keydown'].forEach(function (name) {
   document.addEventListener(name, function () { if (s7.audio && s7.audio.state === 'suspended') s7.audio.resume(); });
@@ -74,6 +95,7 @@ class Alerts:
         self.unseen: dict[int, str] = {}  # conversation id → reason, in arrival order
         self.names: dict[int, str] = {}
         self._fresh: list[int] = []
+        self._reasons: dict[int, str] = {}  # the latest reason per chat, also for the one open here
         self.current: int | None = None  # the chat open in this tab
         ui.add_head_html(_SCRIPT)
         self.refresh = Coalesced(ui.context.client, self._flush)
@@ -89,6 +111,7 @@ class Alerts:
             return  # someone else's reminder, assignment or mention
         conversation_id = event.get("conversation_id")
         reason = str(event.get("reason") or "hot")
+        self._reasons[conversation_id] = reason
         if conversation_id != self.current:
             self.unseen.pop(conversation_id, None)
             self.unseen[conversation_id] = reason
@@ -107,8 +130,12 @@ class Alerts:
         if missing:
             self.names.update(await io(_names, missing))
         for conversation_id in fresh:
-            reason = REASONS.get(self.unseen.get(conversation_id, "hot"), REASONS["hot"])
-            ui.notify(f"{reason}: {self.names.get(conversation_id, 'cliente')}", type="warning", position="top-right")
+            reason = REASONS.get(self._reasons.get(conversation_id, "hot"), REASONS["hot"])
+            name = self.names.get(conversation_id, "cliente")
+            ui.notify(f"{reason}: {name}", type="warning", position="top-right")
+            # Customer names are data: they reach the script only as JSON string literals.
+            args = ", ".join(json.dumps(v) for v in (reason, name, f"s7-chat-{conversation_id}"))
+            ui.run_javascript(f"s7.notify({args})")
         self._paint()
         ui.run_javascript(f"s7.alert({len(self.unseen):d})")
 

@@ -17,7 +17,7 @@ from s7.bootstrap import SANDBOX_WARNING, SANDBOX_WARNING_SHORT, note_outside_vi
 from s7.config import get_settings
 from s7.db import session_scope
 from s7.domain import users
-from s7.pages import sessions
+from s7.pages import pwa, sessions
 
 BRAND = "Sector 7"
 _NAV = [
@@ -46,6 +46,7 @@ def frame(request: Request, title: str, *, admin_only: bool = False) -> Iterator
     "no permission" card) when a seller opens an admin page."""
     user = current_user(request)
     ui.page_title(f"{title} · {BRAND}")
+    ui.add_head_html(pwa.HEAD)
     ui.colors(primary="#0f766e", secondary="#334155", accent="#f59e0b")
     ui.query("body").classes("bg-slate-50")
     with ui.header(elevated=True).classes("items-center gap-2 px-3 py-1 bg-teal-800"):
