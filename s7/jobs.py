@@ -61,6 +61,7 @@ JOBS: dict[str, JobBody] = {
     "after_hours_followup": followups.send_after_hours_followups,
     "outbox_retries": _wake_outbox,
     "login_throttle_prune": logins.prune_login_throttle,
+    "login_audit_prune": logins.prune_login_audit,
     "revoked_sessions_prune": auth.prune_revoked_sessions,
     "reminders": reminders.fire_due,
     "auto_reassign": assignment.reassign_unopened,

@@ -21,7 +21,9 @@ provisional row and that pair's failures.
 
 Successes and failures also go to `login_events` (user, address, user agent), a separate
 audit the admin reads; `prune_login_throttle` deletes throttling rows once they are out of the
-window and never touches the audit.
+window and never touches the audit, which `prune_login_audit` keeps for AUDIT_DAYS.
+A throttled attempt is logged but not audited: the limits already bound how many failures
+one address can add to the audit.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ ADDRESS_LIMIT = 50
 EMAIL_MAX = 254
 ADDRESS_MAX = 64
 USER_AGENT_MAX = 300
+AUDIT_DAYS = 90
 
 OUTCOME_LABELS = {
     LoginOutcome.OK: "Ingresó",
@@ -136,6 +139,13 @@ def _audit(session: Session, email: str, address: str, user_agent: str, outcome:
             outcome=outcome,
         )
     )
+
+
+def prune_login_audit(session: Session, now: datetime) -> int:
+    """The sign-in audit keeps AUDIT_DAYS: long enough to look back on an incident, bounded so a
+    flood of failures (each one audited) cannot grow the table for ever."""
+    result = session.execute(delete(LoginEvent).where(LoginEvent.created_at < now - timedelta(days=AUDIT_DAYS)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def prune_login_throttle(session: Session, now: datetime) -> int:

@@ -138,3 +138,11 @@ def test_ipv6_addresses_count_per_64_so_a_subscriber_cannot_rotate_around_the_li
     assert authenticate("ana@tienda.com", PASSWORD, "2001:db8:1:3::1") is not None  # the next /64 is not
     with session_scope() as session:
         assert {e.address for e in logins.recent_logins(session)} >= {"2001:db8:1:3::1", "2001:db8:1:2::1"}
+
+
+def test_the_audit_is_kept_for_its_days_then_pruned(pg_db) -> None:
+    _make_user()
+    _fail_from("203.0.113.5", times=2)
+    with session_scope() as session:
+        assert logins.prune_login_audit(session, now() + timedelta(days=logins.AUDIT_DAYS - 1)) == 0
+        assert logins.prune_login_audit(session, now() + timedelta(days=logins.AUDIT_DAYS, minutes=1)) == 2
