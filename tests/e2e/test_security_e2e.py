@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import make_settings
-from tests.e2e.conftest import ADMIN, SELLER1, login, screenshot
+from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
+from tests.e2e.conftest import ADMIN, SELLER1, SELLER2, login, screenshot
 from tests.e2e.test_inbox_e2e import customer_writes
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +22,23 @@ CSP_PROBE = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
 """
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[ServerProcess]:
+    """One server for the module (tests use their own people and chats, in any order), with
+    UPLOAD_MAX_MB=1 so an oversize upload is small to make."""
+    url = create_pg_database("s7_e2e_security")
+    server = ServerProcess(server_env(make_settings(DATABASE_URL=url), UPLOAD_MAX_MB="1"))
+    try:
+        server.wait_ready()
+        yield server
+    except Exception:
+        print(server.output()[-4000:])
+        raise
+    finally:
+        server.stop()
+        drop_pg_database(url)
 
 
 def watched_page(browser, base_url: str, credentials: tuple[str, str]):  # type: ignore[no-untyped-def]
@@ -96,7 +114,7 @@ def test_a_password_reset_disconnects_open_tabs_and_their_next_action_is_refused
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
-        login(page, url, SELLER1)
+        login(page, url, SELLER2)
         page.locator(".s7-chat-row", has_text="Eva Reset").first.click()
         page.locator(".q-message", has_text="¿Hay stock?").wait_for()
         page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
@@ -106,7 +124,7 @@ def test_a_password_reset_disconnects_open_tabs_and_their_next_action_is_refused
     stubborn.route("**/login**", lambda route: route.fulfill(status=204))
 
     admin = _api_login(url, ADMIN)
-    seller_id = next(u["id"] for u in httpx.get(url + "/api/users", headers=admin).json() if u["email"] == SELLER1[0])
+    seller_id = next(u["id"] for u in httpx.get(url + "/api/users", headers=admin).json() if u["email"] == SELLER2[0])
     started = time.monotonic()
     reset = httpx.post(f"{url}/api/users/{seller_id}/password", json={"password": "otra-clave-99"}, headers=admin)
     assert reset.status_code == 200
@@ -137,7 +155,6 @@ def test_a_password_reset_disconnects_open_tabs_and_their_next_action_is_refused
     stubborn_context.close()
 
 
-@pytest.mark.server_env(UPLOAD_MAX_MB="1")
 def test_an_oversize_panel_upload_is_refused_by_the_server_in_spanish(browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     context, page, console = watched_page(browser, live_server.url, ADMIN)
     page.goto(live_server.url + "/admin/catalog")
