@@ -24,6 +24,7 @@ from s7.domain import catalog
 from s7.domain.chats import followups, templates
 from s7.domain.models import Conversation, Message, OutboxItem
 from s7.whatsapp import outbox, webhook
+from s7.whatsapp import templates as template_sync
 from s7.whatsapp.graph import GraphClient
 from tests.chat_factory import make_chat, make_user
 from tests.fakes.graph_server import FakeGraph, Reply
@@ -281,3 +282,27 @@ async def test_a_product_card_shows_the_photo_and_falls_back_to_text_when_meta_c
 def _wamid(message_id: int) -> str:
     with session_scope() as session:
         return session.get(Message, message_id).wa_message_id
+
+
+def test_the_daily_job_syncs_once_a_day(pg_db: Settings, graph: FakeGraph, fake_clock: Any) -> None:
+    reset_settings(
+        pg_db.model_copy(
+            update={
+                "WHATSAPP_TOKEN": TOKEN,
+                "WHATSAPP_PHONE_NUMBER_ID": graph.phone_number_id,
+                "WHATSAPP_BUSINESS_ACCOUNT_ID": graph.waba_id,
+                "META_GRAPH_BASE_URL": graph.base_url,
+                "META_GRAPH_VERSION": graph.version,
+            }
+        )
+    )
+    with session_scope() as session:
+        assert template_sync.daily_sync(session, now()) == 1
+    with session_scope() as session:
+        assert template_sync.daily_sync(session, now() + timedelta(hours=3)) == 0  # already done today
+        assert len(templates.list_templates(session)) == 3
+    pages_read = len(graph.gets())
+    fake_clock.advance(days=1)
+    with session_scope() as session:
+        assert template_sync.daily_sync(session, now()) == 1
+    assert len(graph.gets()) == pages_read * 2
