@@ -49,26 +49,23 @@ def prune(session: Session, at: datetime) -> int:
     if first_recent is not None:
         old = and_(old, WebhookEvent.id < first_recent)
     ids = list(session.scalars(select(WebhookEvent.id).where(old).order_by(WebhookEvent.id).limit(PRUNE_BATCH)))
-    deleted = 0
-    if ids:
-        deleted += _count(session.execute(delete(InboundItem).where(InboundItem.event_id.in_(ids))))
-        deleted += _count(session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids))))
-    idle = (
-        select(InboundChat.chat_key)
-        .where(
-            InboundChat.due_at.is_(None),
-            InboundChat.leased_by.is_(None),
-            ~exists().where(InboundItem.chat_key == InboundChat.chat_key),
-        )
-        .limit(PRUNE_BATCH)
-    )
-    keys = list(session.scalars(idle))
+    if not ids:
+        return 0
+    # Only the lanes of what is deleted can become empty: no scan over every lane ever made.
+    keys = set(session.scalars(select(InboundItem.chat_key).where(InboundItem.event_id.in_(ids)).distinct()))
+    deleted = _count(session.execute(delete(InboundItem).where(InboundItem.event_id.in_(ids))))
+    deleted += _count(session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids))))
     if keys:
-        # Re-checked in the delete: a lane that got an item (or became due) meanwhile stays.
+        # An idle lane with nothing left goes; one that got an item or became due meanwhile stays.
+        # Lanes a worker or the splitter holds are skipped (never waited for: no deadlock).
+        idle = select(InboundChat.chat_key).where(InboundChat.chat_key.in_(keys), InboundChat.due_at.is_(None))
+        if is_postgres(session):
+            idle = idle.order_by(InboundChat.chat_key).with_for_update(skip_locked=True)
+        free = list(session.scalars(idle))
         deleted += _count(
             session.execute(
                 delete(InboundChat).where(
-                    InboundChat.chat_key.in_(keys),
+                    InboundChat.chat_key.in_(free),
                     InboundChat.due_at.is_(None),
                     ~exists().where(InboundItem.chat_key == InboundChat.chat_key),
                 )
