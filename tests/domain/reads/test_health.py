@@ -94,9 +94,15 @@ def audits(action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+@pytest.mark.parametrize("db", ["pg_db", "sqlite_db"])
 def test_health_figures_on_a_seeded_set(
-    pg_db: Settings, fake_clock: FakeClock, bot_calls: BotCalls, monkeypatch: pytest.MonkeyPatch
+    db: str,
+    request: pytest.FixtureRequest,
+    fake_clock: FakeClock,
+    bot_calls: BotCalls,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    request.getfixturevalue(db)
     seeded = seed_trouble(monkeypatch, fake_clock)
     # A backlog: one message split into its lane but not applied yet, five minutes old.
     store_event(encode(text_from("5491155557777", "wamid.WAITING", "¿hay alguien?")))
