@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from sqlalchemy.orm import Session
 
 from s7.api.deps import api_user, db_session
@@ -57,13 +57,14 @@ UNAVAILABLE = "Este archivo ya no está disponible"
     summary="Archivo de un mensaje (foto, audio, video, sticker, documento)",
     responses={
         200: {"description": "El archivo, con su tipo de contenido"},
+        206: {"description": "Una parte del archivo (Range), para reproducir audio y video"},
         401: {"description": "Sin sesión ni token"},
         404: {"description": "No existe el mensaje o no tiene archivo"},
         410: {"description": "Ya no disponible (Meta ya no lo tiene, o se liberó espacio)"},
         503: {"description": "Todavía se está descargando de WhatsApp"},
     },
 )
-def media_file(message_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: Db) -> Response:
+def media_file(message_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, session: Db) -> Response:
     message, row, data = media.load_for_message(session, message_id)
     if message is None or row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Ese mensaje no tiene archivo")
@@ -86,4 +87,32 @@ def media_file(message_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: Db
     }
     if not inline:
         content_type = content_type if base_type in INLINE_TYPES else "application/octet-stream"
-    return Response(content=data, media_type=content_type, headers=headers)
+    headers["Accept-Ranges"] = "bytes"
+    wanted = _byte_range(request.headers.get("range"), len(data))
+    if wanted is None:
+        return Response(content=data, media_type=content_type, headers=headers)
+    if wanted == "unsatisfiable":
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
+    start, end = wanted
+    # Safari plays audio and video only from servers that answer byte ranges.
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+    return Response(content=data[start : end + 1], status_code=206, media_type=content_type, headers=headers)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """`bytes=a-b`, `bytes=a-` or `bytes=-n` → (first, last); None to send it all (absent,
+    malformed or several ranges); "unsatisfiable" when it starts past the end."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    try:
+        if not first:
+            count = int(last)
+            return (max(0, size - count), size - 1) if count > 0 and size else "unsatisfiable"
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end

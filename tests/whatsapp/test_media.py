@@ -122,6 +122,14 @@ async def test_inbound_media_is_fetched_once_on_arrival_and_served_only_with_a_s
     assert document.status_code == 200 and document.headers["content-disposition"].startswith("attachment;")
     image = await client.get(f"/media/{ids['image']}", headers=auth)
     assert image.headers["content-disposition"].startswith("inline;")
+    # Byte ranges, which Safari needs to play a voice note.
+    part = await client.get(f"/media/{ids['audio']}", headers={**auth, "Range": "bytes=4-9"})
+    assert part.status_code == 206 and part.content == voice[4:10]
+    assert part.headers["content-range"] == f"bytes 4-9/{len(voice)}"
+    tail = await client.get(f"/media/{ids['audio']}", headers={**auth, "Range": "bytes=-5"})
+    assert tail.status_code == 206 and tail.content == voice[-5:]
+    past = await client.get(f"/media/{ids['audio']}", headers={**auth, "Range": f"bytes={len(voice)}-"})
+    assert past.status_code == 416
     assert len(graph.gets()) == 8  # served from our store: Meta was asked once per file
 
     with session_scope() as session:
