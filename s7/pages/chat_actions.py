@@ -266,3 +266,19 @@ def transfer(conversation_id: int, current: CurrentUser, to_user_id: int, note: 
         raise ActionRefused(f"Este chat lo tiene {error.holder_name}: solo un admin puede pasarlo.") from None
     except conversations.ConversationError as error:
         raise ActionRefused(str(error)) from None
+
+
+def send_product(conversation_id: int, current: CurrentUser, sku: str) -> None:
+    """A product card from the composer, built by the bot's own card function, sent as the seller;
+    the product becomes the one under discussion (quick replies' {producto} / {precio})."""
+    from s7.domain.bot import cards
+
+    def queue(session: Session, user: User) -> Any:
+        def card(chat: Any) -> Any:
+            message = cards.queue_product_card(session, chat, sku, author="seller", user_id=user.id)
+            chat.bot_state = {**(chat.bot_state or {}), "focus": sku}  # a new dict: JSON tracks assignment
+            return message
+
+        return conversations.seller_sends(session, conversation_id, user, card)
+
+    _as_seller(current, queue)

@@ -18,7 +18,7 @@ from s7.db import session_scope
 from s7.domain.chats import conversations, messages
 from s7.domain.reads import inbox as inbox_queries
 from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow
-from s7.pages import attachment, chat_actions, template_dialog
+from s7.pages import attachment, chat_actions, product_picker, template_dialog
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, window_text
 from s7.pages.layout import io
@@ -237,6 +237,9 @@ class ChatView:
                 ui.button(icon="description", on_click=self._template_dialog).props(
                     'flat round color=grey-8 title="Plantillas"'
                 ).mark("template-open")
+                ui.button(icon="sell", on_click=self._product_dialog).props(
+                    'flat round color=grey-8 title="Mandar un producto del catálogo"'
+                ).mark("product-open")
                 ui.button(icon="attach_file", on_click=self._attach_dialog).props(
                     'flat round color=grey-8 title="Adjuntar foto, PDF o audio"'
                 ).mark("attach")
@@ -300,6 +303,9 @@ class ChatView:
             ui.notify(str(refused), type="warning")
         finally:
             self._sending = False
+
+    async def _product_dialog(self) -> None:
+        await product_picker.open_dialog(self.id, self.user)
 
     def _attach_dialog(self) -> None:
         attachment.open_dialog(self.id, self.user)

@@ -221,3 +221,31 @@ def test_keyboard_shortcuts_and_their_help(shop: Shop, browser) -> None:  # type
     page.keyboard.press("r")
     page.wait_for_function("document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
     ctx.close()
+
+
+def test_a_product_card_from_the_composer_reaches_the_graph_with_photo_and_buttons(shop: Shop, browser) -> None:  # type: ignore[no-untyped-def]
+    from s7.domain import catalog
+
+    with session_scope() as session:
+        catalog.import_path(session, "catalog/demo.json")
+    wa_id = "5491180000060"
+    shop.customer_writes(wa_id, "¿tienen las air max 90 blancas?", "Sofía Card")
+    ctx, page = _page(browser, shop, UNO)
+    _row(page, "Sofía Card").click()
+    page.locator('[title="Mandar un producto del catálogo"]').click()
+    page.get_by_placeholder("Buscá como el cliente").fill("air max 90 blancas")
+    page.locator(".q-dialog").get_by_text("Zapatillas Nike Air Max 90 Blanco").first.click()
+    card = _wait(
+        lambda: next(
+            (b for b in shop.graph.sends() if b.get("to", "").lstrip("+") == wa_id and b.get("type") == "interactive"),
+            None,
+        ),
+        timeout=20,
+    )
+    interactive = card["interactive"]
+    assert interactive["header"]["type"] == "image" and interactive["header"]["image"]["link"].startswith("https://")
+    assert interactive["type"] == "button" and 1 <= len(interactive["action"]["buttons"]) <= 3
+    assert "249.999" in interactive["body"]["text"]
+    page.locator(".q-message", has_text="249.999").first.wait_for()
+    screenshot(page, "day-product-card")
+    ctx.close()
