@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 from types import ModuleType
+from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -96,9 +97,23 @@ def _load(name: str, *, fresh: bool = False) -> ModuleType:
     return importlib.import_module(name)
 
 
+# `s7 serve` on Postgres runs the inbound processor in a child process (s7.whatsapp.processor_process)
+# so the bot's CPU work gets the second core and never delays an ack; tests that build the app
+# in-process keep it inline.
+PROCESSOR_IN_CHILD = False
+_supervisor: Any = None
+
+
 def _services() -> list[ModuleType]:
     """Background services with start()/stop(): inbound processor, outbox sender, jobs."""
-    return [_load(name) for name in SERVICE_MODULES]
+    names = SERVICE_MODULES
+    if _processor_in_child():
+        names = tuple(n for n in names if n != "s7.whatsapp.processor")
+    return [_load(name) for name in names]
+
+
+def _processor_in_child() -> bool:
+    return PROCESSOR_IN_CHILD and not get_settings().is_sqlite
 
 
 def _start_services() -> None:
@@ -114,10 +129,20 @@ def _start_services() -> None:
         background_tasks.create(realtime.pg_bridge(conninfo, _bridge_stop), name="realtime-bridge")
     for service in _services():
         service.start()
+    if _processor_in_child():
+        global _supervisor
+        from s7.whatsapp.processor_process import Supervisor
+
+        _supervisor = Supervisor()
+        _supervisor.start()
     log.info("Sector 7 listo en %s (sandbox=%s)", settings.public_base_url, settings.sandbox)
 
 
 async def _stop_services() -> None:
+    global _supervisor
+    if _supervisor is not None:
+        await _supervisor.stop()
+        _supervisor = None
     for service in reversed(_services()):
         result = service.stop()
         if asyncio.iscoroutine(result):

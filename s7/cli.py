@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -136,9 +137,10 @@ def serve_app() -> None:
         _die(f"DATABASE_URL: no puedo conectar a la base de datos ({_short(exc)})")
     from nicegui import ui
 
-    from s7.app import configure
+    from s7 import app as app_module
 
-    configure()
+    app_module.PROCESSOR_IN_CHILD = os.environ.get("S7_PROCESSOR", "process") != "inline"
+    app_module.configure()
     _print_banner(settings, first_start, start)
     ui.run(
         host=settings.HOST,

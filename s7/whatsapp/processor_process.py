@@ -1,0 +1,120 @@
+"""The inbound processor in a process of its own, beside the web process (`s7 serve` on Postgres).
+
+Why: applying webhooks (the bot's turn) is CPU-bound Python. In the web process it competes for
+the GIL with the ack Meta waits on and with the panel; in its own process it gets the second core
+and acks stay fast. Nothing else changes: the webhook's insert NOTIFYs this process, its state
+changes reach the panel over the Postgres bridge, its outbox rows wake the web process's sender.
+
+`Supervisor` (run by the web process) starts it, restarts it if it dies, and stops it with
+SIGTERM on shutdown; the child also exits by itself when its parent is gone. SQLite stays single
+process (one writer): there the processor runs inline, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+from s7 import realtime
+from s7.config import get_settings
+from s7.db import get_engine, reset_engine
+
+log = logging.getLogger(__name__)
+
+RESTART_PAUSE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 15.0
+PARENT_CHECK_SECONDS = 1.0
+
+
+# ---- the child ------------------------------------------------------------------------------------
+async def serve(stop: asyncio.Event | None = None) -> None:
+    from s7.whatsapp import processor
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+    get_engine()
+    realtime.bind_loop(loop)
+    realtime.enable_bridge(True)
+    processor.start()
+    log.info("procesador de mensajes listo (pid %d)", os.getpid())
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), PARENT_CHECK_SECONDS)
+            if os.getppid() != parent:
+                log.warning("procesador: el proceso web terminó; salgo")
+                break
+    finally:
+        await processor.stop()
+        realtime.enable_bridge(False)
+        realtime.bind_loop(None)
+        reset_engine()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [processor] %(message)s")
+    for noisy in ("httpx", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    get_settings()
+    asyncio.run(serve())
+
+
+# ---- the parent's side ------------------------------------------------------------------------------
+class Supervisor:
+    """Keeps one processor child running while the web process lives."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="processor-supervisor")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "s7.whatsapp.processor_process", stdin=asyncio.subprocess.DEVNULL
+            )
+            code = await self._process.wait()
+            if self._stopping:
+                return
+            self.restarts += 1
+            log.error("el procesador de mensajes terminó (código %s); lo reinicio", code)
+            await asyncio.sleep(RESTART_PAUSE_SECONDS)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("el procesador no terminó a tiempo; lo detengo")
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+if __name__ == "__main__":
+    main()

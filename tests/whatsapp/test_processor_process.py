@@ -1,0 +1,90 @@
+"""`s7 serve` on Postgres: the inbound processor runs in a child process beside the web process,
+restarted if it dies, stopped with it on SIGTERM (real processes, real Postgres)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from s7.config import Settings
+from s7.db import session_scope
+from s7.domain.models import Message
+from tests.conftest import ServerProcess, server_env
+from tests.whatsapp.conftest import encode, signed_headers
+from tests.whatsapp.test_ordered_core import text_from
+
+CHILD = "s7.whatsapp.processor_process"
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(p) for p in text)
+    return found
+
+
+def processor_children(pid: int) -> list[int]:
+    result = []
+    for child in children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except FileNotFoundError:
+            continue
+        if CHILD in cmdline:
+            result.append(child)
+    return result
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def bot_answered(wa_wamid: str) -> bool:
+    with session_scope() as session:
+        inbound = session.scalar(select(Message).where(Message.wa_message_id == wa_wamid))
+        if inbound is None:
+            return False
+        return (
+            session.scalar(
+                select(Message.id).where(Message.conversation_id == inbound.conversation_id, Message.author == "bot")
+            )
+            is not None
+        )
+
+
+def post(server: ServerProcess, settings: Settings, wa_id: str, wamid: str) -> None:
+    body = encode(text_from(wa_id, wamid, "hola! tenés zapatillas?"))
+    response = httpx.post(server.url + "/webhook", content=body, headers=signed_headers(settings, body), timeout=10)
+    assert response.status_code == 200
+
+
+def test_the_processor_runs_beside_the_web_process_is_restarted_and_stops_with_it(pg_db: Settings) -> None:
+    server = ServerProcess(server_env(pg_db))
+    try:
+        server.wait_ready(timeout=90)
+        wait_for(lambda: len(processor_children(server.process.pid)) == 1)
+        [first] = processor_children(server.process.pid)
+        post(server, pg_db, "5491155557001", "wamid.PROC1")
+        wait_for(lambda: bot_answered("wamid.PROC1"))
+
+        os.kill(first, signal.SIGKILL)  # the processor dies: the web process starts another
+        wait_for(lambda: processor_children(server.process.pid) not in ([], [first]))
+        post(server, pg_db, "5491155557002", "wamid.PROC2")
+        wait_for(lambda: bot_answered("wamid.PROC2"))
+        [second] = processor_children(server.process.pid)
+    finally:
+        server.stop()
+    assert server.process.returncode in (0, -signal.SIGTERM), server.output()[-2000:]  # stopped, not killed
+    assert "Traceback" not in server.output()
+    wait_for(lambda: not Path(f"/proc/{second}").exists(), timeout=10)  # gone with the web process
