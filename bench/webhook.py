@@ -197,12 +197,13 @@ def wait_drained(timeout: float) -> float:
     from sqlalchemy import func, select
 
     from s7.db import session_scope
-    from s7.domain.models import OutboxItem, WebhookEvent
+    from s7.domain.models import InboundItem, OutboxItem, WebhookEvent
 
     began = time.monotonic()
     while time.monotonic() - began < timeout:
         with session_scope() as session:
             events = session.scalar(select(func.count()).where(WebhookEvent.state == "pending"))
+            events += session.scalar(select(func.count()).where(InboundItem.state == "pending")) or 0
             sends = session.scalar(select(func.count()).where(OutboxItem.state.in_(("pending", "sending"))))
         if events == 0 and sends == 0:
             return time.monotonic() - began

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -343,6 +344,17 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SendRate(Base):
+    """The one token bucket every replica's sender draws from (row id 1): Meta limits a phone
+    number's throughput, not a process's. Postgres only; SQLite is a single process."""
+
+    __tablename__ = "send_rate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InboundChat(Base):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from s7.clock import now
@@ -95,6 +95,63 @@ class RateLimiter:
                     self._tokens = max(0.0, self._tokens - 1)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)
+
+
+class SharedRateLimiter(RateLimiter):
+    """The same bucket, kept in Postgres (`send_rate`) so that every replica draws from one:
+    Meta's throughput limit belongs to the phone number, so two replicas together must stay
+    under WHATSAPP_MESSAGES_PER_SECOND. One short statement per message (the bucket row is
+    locked only for that statement); Meta's throttling answers still pause this process."""
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                current = self._clock()
+                if current < self._paused_until:
+                    await self._sleep(self._paused_until - current)
+                    continue
+                wait = await asyncio.to_thread(_take_shared_token, self.rate, self.capacity)
+                if wait <= 0:
+                    return
+                await self._sleep(wait)
+
+
+_TAKE_TOKEN = text(
+    """
+    WITH bucket AS (
+        SELECT LEAST(:capacity, tokens + EXTRACT(EPOCH FROM (clock_timestamp() - refilled_at)) * :rate) AS level
+        FROM send_rate WHERE id = 1 FOR UPDATE
+    )
+    UPDATE send_rate
+    SET tokens = CASE WHEN bucket.level >= 1 THEN bucket.level - 1 ELSE bucket.level END,
+        refilled_at = clock_timestamp()
+    FROM bucket WHERE send_rate.id = 1
+    RETURNING bucket.level
+    """
+)
+_ENSURE_BUCKET = text(
+    "INSERT INTO send_rate (id, tokens, refilled_at) VALUES (1, :capacity, clock_timestamp()) "
+    "ON CONFLICT (id) DO NOTHING"
+)
+
+
+def _take_shared_token(rate: float, capacity: float) -> float:
+    """Take one token from the shared bucket: 0 when taken, else the seconds to wait."""
+    with session_scope() as session:
+        level = session.execute(_TAKE_TOKEN, {"rate": rate, "capacity": capacity}).scalar()
+        if level is None:
+            session.execute(_ENSURE_BUCKET, {"capacity": capacity})
+            level = session.execute(_TAKE_TOKEN, {"rate": rate, "capacity": capacity}).scalar()
+    level = float(level or 0.0)
+    return 0.0 if level >= 1 - 1e-9 else (1 - level) / rate
+
+
+def default_limiter() -> RateLimiter:
+    """Per number: shared through Postgres across replicas; in-process on SQLite."""
+    settings = get_settings()
+    if settings.is_sqlite:
+        return RateLimiter(settings.WHATSAPP_MESSAGES_PER_SECOND)
+    return SharedRateLimiter(settings.WHATSAPP_MESSAGES_PER_SECOND)
 
 
 def backoff(attempts: int, error: SendError, rng: random.Random) -> float:
@@ -225,7 +282,7 @@ class Sender:
         concurrency: int = CONCURRENCY,
     ) -> None:
         self.transport = transport
-        self.limiter = limiter or RateLimiter(get_settings().WHATSAPP_MESSAGES_PER_SECOND)
+        self.limiter = limiter or default_limiter()
         self.rng = rng or random.Random()
         self.batch = batch
         self._semaphore = asyncio.Semaphore(concurrency)
