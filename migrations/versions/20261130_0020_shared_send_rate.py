@@ -1,7 +1,7 @@
 """one send-rate bucket for every replica (Meta's throughput limit is per number)
 
 Revision ID: 0020
-Revises: 0016s
+Revises: 0018
 Create Date: 2026-11-30 02:55:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0016s"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -55,7 +55,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 SPLIT_BATCH = 500
 APPLY_LANES = 32  # lanes per apply transaction
 LEASE = timedelta(seconds=60)  # informative: who has had a lane since when (health page)
-PARALLEL_WORKERS = 2  # per process, Postgres only: while one waits on the database, one applies
+PARALLEL_WORKERS = 4  # per process, Postgres only: a batch mostly waits on database round trips
 POLL_SECONDS = 5.0
 GIL_SWITCH_SECONDS = 0.001
 ACK_PRIORITY_MAX_WAITS = 50  # ≤ ~50 ms per batch: processing slows under load, never stops
@@ -202,12 +202,6 @@ def _for_our_number(update: up.Update) -> bool:
 
 
 # ---- 2. apply: lanes → the domain ----------------------------------------------------------------
-@dataclass
-class _Lane:
-    key: str
-    items: list[InboundItem]
-
-
 def apply_due_lanes(max_lanes: int | None = None) -> int:
     """Lease due lanes and apply their items. Returns how many items ended (done or parked)."""
     token = uuid.uuid4().hex
@@ -290,61 +284,81 @@ def _held_lanes(session: Session, token: str, keys: list[str]) -> list[str]:
     return list(session.scalars(statement))
 
 
-def _pending_items(session: Session, keys: list[str]) -> dict[str, list[InboundItem]]:
-    found: dict[str, list[InboundItem]] = {key: [] for key in keys}
-    rows = session.scalars(
-        select(InboundItem)
+@dataclass
+class _Item:
+    """An item as the apply loop needs it (plain values: results are written back in bulk)."""
+
+    id: int
+    event_id: int
+    position: int
+    chat_key: str
+    kind: str
+    attempts: int
+    state: str = "pending"
+    error: str | None = None
+
+
+def _pending_items(session: Session, keys: list[str]) -> dict[str, list[_Item]]:
+    found: dict[str, list[_Item]] = {key: [] for key in keys}
+    rows = session.execute(
+        select(
+            InboundItem.id,
+            InboundItem.event_id,
+            InboundItem.position,
+            InboundItem.chat_key,
+            InboundItem.kind,
+            InboundItem.attempts,
+        )
         .where(InboundItem.chat_key.in_(keys), InboundItem.state == "pending")
         .order_by(InboundItem.id)
     )
-    for item in rows:
-        found[item.chat_key].append(item)
+    for row in rows:
+        found[row.chat_key].append(_Item(*row))
     return found
 
 
 def _apply_batch(token: str, keys: list[str]) -> int:
     ended = 0
+    careful: list[str] = []
     with session_scope() as session:
         held = _held_lanes(session, token, keys)
         pending = _pending_items(session, held)
         reader = _UpdateReader(session, [item for items in pending.values() for item in items])
+        results: list[_Item] = []
+        released: dict[str, datetime | None] = {}
         for key in held:
-            careful = bool(pending[key]) and pending[key][0].attempts > 1
-            if careful:
-                continue  # failed before: after this batch, item by item (see below)
-            ended += _run_lane(session, reader, key, pending[key])
+            items = pending[key]
+            if items and items[0].attempts > 1:
+                careful.append(key)  # failed before: after this batch, item by item (see below)
+                continue
+            released[key] = _run_lane(session, reader, items, results)
+            ended += sum(1 for item in results if item.chat_key == key and item.state != "pending")
+        _write_results(session, results)
+        _release_lanes(session, released)
     # Lanes whose head failed before get the careful path: each item in its own transactions.
-    for key in keys:
-        ended += _apply_lane_carefully(token, key, only_if_retried=True)
+    for key in careful:
+        ended += _apply_lane_carefully(token, key)
     return ended
 
 
-def _run_lane(session: Session, reader: _UpdateReader, key: str, items: list[InboundItem]) -> int:
+def _run_lane(session: Session, reader: _UpdateReader, items: list[_Item], results: list[_Item]) -> datetime | None:
     """Apply one lane's items in order inside the caller's transaction. Stops at the first item
-    that must wait or failed (the rest of the lane keeps its order behind it)."""
-    ended = 0
-    retry_at: datetime | None = None
+    that must wait or failed (the rest of the lane keeps its order behind it). Returns when the
+    lane is due again (None: nothing left)."""
     for position, item in enumerate(items):
         if position > 0:
             item.attempts += 1
-        outcome = _apply_item(session, reader, item)
-        if outcome is None:
-            ended += 1
-            continue
-        if item.state == "failed":
-            ended += 1
-            continue  # parked: the lane moves on
-        retry_at = outcome
-        break
-    _release_lane(session, key, retry_at)
-    return ended
+        retry_at = _apply_item(session, reader, item)
+        results.append(item)
+        if retry_at is not None:
+            return retry_at
+    return None
 
 
-def _apply_item(session: Session, reader: _UpdateReader, item: InboundItem) -> datetime | None:
+def _apply_item(session: Session, reader: _UpdateReader, item: _Item) -> datetime | None:
     """Apply one item in a savepoint. None when it ended (done or parked); else when to retry."""
     final = item.attempts >= MAX_ATTEMPTS
     at = now()
-    item.processed_at = at
     try:
         update_ = reader.read(item)
         with session.begin_nested():
@@ -366,11 +380,25 @@ def _apply_item(session: Session, reader: _UpdateReader, item: InboundItem) -> d
     return None
 
 
+def _write_results(session: Session, results: list[_Item]) -> None:
+    """One executemany for every item this batch touched."""
+    if not results:
+        return
+    at = now()
+    session.execute(
+        update(InboundItem),
+        [
+            {"id": item.id, "state": item.state, "error": item.error, "attempts": item.attempts, "processed_at": at}
+            for item in results
+        ],
+    )
+
+
 def _delay(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
-def _park(session: Session, reader: _UpdateReader, item: InboundItem) -> None:
+def _park(session: Session, reader: _UpdateReader, item: _Item) -> None:
     """Out of attempts: park the item with its error; a customer message still shows in its
     chat, marked, so nobody's words disappear."""
     item.state = "failed"
@@ -387,73 +415,52 @@ def _park(session: Session, reader: _UpdateReader, item: InboundItem) -> None:
             log.exception("could not show parked item %s in its chat", item.id)
 
 
-def _release_lane(session: Session, key: str, retry_at: datetime | None) -> None:
-    """Hand the lane back: due again at `retry_at`, or idle once nothing is pending."""
-    if retry_at is None:
-        more = session.scalar(
-            select(InboundItem.id).where(InboundItem.chat_key == key, InboundItem.state == "pending").limit(1)
-        )
-        due = now() if more is not None else None
-    else:
-        due = retry_at
+def _release_lanes(session: Session, due: dict[str, datetime | None]) -> None:
+    """Hand the lanes back: due again at their retry time, or idle (nothing left that we saw;
+    the splitter's upsert waits for our lock and marks a lane due again if it added more)."""
+    if not due:
+        return
     session.execute(
-        update(InboundChat)
-        .where(InboundChat.chat_key == key)
-        .values(due_at=due, leased_by=None, leased_until=None)
-        .execution_options(synchronize_session=False)
+        update(InboundChat),
+        [{"chat_key": key, "due_at": at, "leased_by": None, "leased_until": None} for key, at in due.items()],
     )
 
 
-def _apply_lane_carefully(token: str, key: str, *, only_if_retried: bool = False) -> int:
+def _apply_lane_carefully(token: str, key: str) -> int:
     """The slow, exact path: each item's attempt counted and committed on its own, then the item
     applied in its own transaction. Used for lanes whose head failed before and after a batch
     that failed as a whole."""
     ended = 0
+    first = True
     while True:
         with session_scope() as session:
             if not _held_lanes(session, token, [key]):
                 return ended
             items = _pending_items(session, [key])[key]
             if not items:
-                _release_lane(session, key, None)
+                _release_lanes(session, {key: None})
                 return ended
             head = items[0]
-            if only_if_retried and head.attempts <= 1:
-                return ended  # the batch already handled it
-            only_if_retried = False
-            head_id = head.id
-            if head.attempts == 0:
-                head.attempts = 1
+            if not first or head.attempts == 0:  # the lease counted the first one already
+                head.attempts += 1
+                session.execute(update(InboundItem).where(InboundItem.id == head.id).values(attempts=head.attempts))
+            first = False
         with session_scope() as session:
             if not _held_lanes(session, token, [key]):
                 return ended
-            item = session.get(InboundItem, head_id)
-            if item is None or item.state != "pending":
-                continue
-            reader = _UpdateReader(session, [item])
-            retry_at = _apply_item(session, reader, item)
+            reader = _UpdateReader(session, [head])
+            retry_at = _apply_item(session, reader, head)
+            _write_results(session, [head])
             if retry_at is not None:
-                _release_lane(session, key, retry_at)
+                _release_lanes(session, {key: retry_at})
                 return ended
             ended += 1
-        with session_scope() as session:  # the next item's attempt is counted before it runs
-            session.execute(
-                update(InboundItem)
-                .where(
-                    InboundItem.id
-                    == select(func.min(InboundItem.id))
-                    .where(InboundItem.chat_key == key, InboundItem.state == "pending")
-                    .scalar_subquery()
-                )
-                .values(attempts=InboundItem.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
 
 
 class _UpdateReader:
     """Re-reads each item's update from its event's body, parsing each body once per batch."""
 
-    def __init__(self, session: Session, items: list[InboundItem]) -> None:
+    def __init__(self, session: Session, items: list[_Item]) -> None:
         ids = {item.event_id for item in items}
         self._bodies = (
             dict(session.execute(select(WebhookEvent.id, WebhookEvent.body).where(WebhookEvent.id.in_(ids))).all())
@@ -462,7 +469,7 @@ class _UpdateReader:
         )
         self._parsed: dict[int, list[up.Update]] = {}
 
-    def read(self, item: InboundItem) -> up.Update:
+    def read(self, item: _Item) -> up.Update:
         parsed = self._parsed.get(item.event_id)
         if parsed is None:
             body = self._bodies.get(item.event_id)

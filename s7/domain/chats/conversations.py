@@ -89,7 +89,8 @@ class HeldByOther(ConversationError):
 def get(session: Session, conversation_id: int, *, for_update: bool = False) -> Conversation:
     statement = select(Conversation).where(Conversation.id == conversation_id)
     if for_update:
-        statement = statement.with_for_update()
+        # Locked means current: refresh an already-loaded object with what the lock saw.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     conversation = session.scalar(statement)
     if conversation is None:
         raise NotFound("No existe esa conversación")
@@ -413,9 +414,27 @@ def notes(session: Session, conversation_id: int) -> list[Note]:
 # ---- the bot's turn -----------------------------------------------------------------------------
 
 
+def lock_for_turn(session: Session, conversation_id: int) -> Conversation:
+    """Lock the chat's row for the rest of this transaction (the inbound entries do this first):
+    a seller's takeover waits for the turn to commit, then cancels what it queued (rule 8)."""
+    conversation = get(session, conversation_id, for_update=True)
+    mark_locked(session, conversation_id)
+    return conversation
+
+
+def mark_locked(session: Session, conversation_id: int) -> None:
+    """This transaction holds the chat's row lock (taken with a FOR UPDATE that refreshed it)."""
+    session.info.setdefault(_LOCKED_KEY, set()).add(conversation_id)
+
+
+_LOCKED_KEY = "s7_locked_conversations"
+
+
 def bot_may_speak(session: Session, conversation: Conversation) -> bool:
-    """Re-read the row under a lock right before the bot queues anything: a seller's takeover
-    committed a millisecond ago must win."""
+    """Right before the bot queues anything: a seller's takeover committed a millisecond ago must
+    win. Under the turn's lock the loaded row is current; otherwise re-read it under a lock."""
+    if conversation.id in session.info.get(_LOCKED_KEY, ()):
+        return conversation.mode == BOT_ON and conversation.awaiting_human_since is None
     fresh = session.execute(
         select(Conversation.mode, Conversation.awaiting_human_since)
         .where(Conversation.id == conversation.id)

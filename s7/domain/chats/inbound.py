@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from s7.clock import now
 from s7.domain import bot
@@ -54,11 +54,32 @@ def stale(timestamp: datetime | None) -> bool:
 
 
 def _locked_chat(session: Session, incoming: Incoming) -> Conversation:
-    """The customer's conversation (created on first contact), its row locked for this turn."""
+    """The customer's conversation (created on first contact), its row locked for this turn.
+
+    A customer we already know by phone, writing under the same name and id, costs one
+    statement (the usual case); anything else goes through `ensure_conversation`."""
+    if incoming.wa_id:
+        known = session.scalar(
+            select(Conversation)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .options(contains_eager(Conversation.contact))
+            .where(Contact.wa_id == incoming.wa_id)
+            .with_for_update(of=Conversation)
+            .execution_options(populate_existing=True)
+        )
+        if known is not None and _same_identity(known.contact, incoming):
+            conversations.mark_locked(session, known.id)
+            return known
     conversation = conversations.ensure_conversation(
         session, wa_id=incoming.wa_id, name=incoming.name, user_id=incoming.user_id
     )
-    return conversations.get(session, conversation.id, for_update=True)
+    return conversations.lock_for_turn(session, conversation.id)
+
+
+def _same_identity(contact: Contact, incoming: Incoming) -> bool:
+    return (not incoming.name or contact.name == incoming.name) and (
+        not incoming.user_id or contact.user_id == incoming.user_id
+    )
 
 
 def _record(session: Session, conversation: Conversation, incoming: Incoming, **fields: Any) -> Message | None:

@@ -382,8 +382,9 @@ def _add_outbox(
         )
     )
     session.flush()
-    if is_postgres(session):
+    if is_postgres(session) and not session.info.get(_WAKE_KEY):
         # NOTIFY is transactional: senders in other processes hear it only if this commits.
+        # Once per transaction is enough (the sender drains everything due when woken).
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
     _wake_senders_after_commit(session)
 
