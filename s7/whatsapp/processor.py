@@ -534,6 +534,7 @@ def _incoming(update: up.CustomerMessage | up.BusinessEcho | up.HistoryMessage) 
         user_id=getattr(update, "user_id", None),
         name=getattr(update, "name", None),
         context_wamid=getattr(update, "context_wamid", None),
+        referral=getattr(update, "referral", None),
     )
 
 

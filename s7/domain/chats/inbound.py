@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from s7.clock import now
 from s7.domain import bot
-from s7.domain.chats import audit, conversations, messages
+from s7.domain.chats import audit, conversations, messages, outcomes
 from s7.domain.models import Author, Contact, Conversation, ItemState, Message, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class Incoming:
     user_id: str | None = None
     name: str | None = None
     context_wamid: str | None = None
+    referral: dict[str, Any] | None = None  # a click-to-WhatsApp ad brought the customer
 
 
 def stale(timestamp: datetime | None) -> bool:
@@ -113,6 +114,8 @@ def receive_customer_message(session: Session, incoming: Incoming, *, notes: lis
             return None
     else:
         conversations.on_customer_message(session, conversation, message)
+        if incoming.referral:
+            outcomes.note_ad_referral(session, conversation, incoming.referral)
     if stale(incoming.timestamp):
         log.info("no auto-reply to %s: sent at %s, delivered late", incoming.wamid, incoming.timestamp)
         return message

@@ -117,3 +117,24 @@ def test_an_ad_referral_makes_the_episode_an_ad_lead(pg_db) -> None:
         outcomes.note_ad_referral(session, chat, {"source_type": "ad", "source_id": "123", "headline": "Promo"})
         conversations.add_intent(session, chat, 100, reason="compra")
         assert outcomes.close_episode(session, chat.id, ana, "won", amount=10).outcome.source == "ad"
+
+
+def test_a_message_from_a_click_to_whatsapp_ad_marks_the_episode_as_an_ad_lead(pg_db) -> None:
+    from s7.domain.chats import inbound
+
+    incoming = inbound.Incoming(
+        wamid="wamid.AD1",
+        wa_id="5491155550077",
+        type="text",
+        text="hola, vi el anuncio",
+        name="Publi",
+        referral={"source_type": "ad", "source_id": "120", "headline": "Air Max -20%", "ctwa_clid": "x"},
+    )
+    with session_scope() as session:
+        ana = make_user(session, "Ana")
+        message = inbound.receive_customer_message(session, incoming)
+        chat_id = message.conversation_id
+        conversations.add_intent(session, conversations.get(session, chat_id), 100, reason="compra")
+        assert outcomes.close_episode(session, chat_id, ana, "won", amount=10).outcome.source == "ad"
+        detail = session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "ad_referral"))
+        assert detail["headline"] == "Air Max -20%"
