@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, any_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from s7.db import is_postgres
@@ -89,8 +89,31 @@ def _apply(statement: Select, viewer_id: int, f: ConversationFilter, session: Se
         statement = statement.where(exists().where(*_unseen(viewer_id)).correlate(Conversation))
     q = " ".join(f.q.split())[:Q_MAX]
     if q:
-        statement = statement.where(_indexed_match(q) if indexed_search() else _scan_match(q))
+        statement = statement.where(search_condition(session, q))
     return statement
+
+
+PROBE = 500  # matches a probe may find before a search counts as common
+
+
+def search_condition(session: Session | None, q: str) -> Any:
+    """The search as a WHERE condition, shaped for the indexes on Postgres.
+
+    A probe counts up to PROBE matches (a GIN lookup for a rare word, a short read for a common
+    one). Rare: the page is built from the matching ids (`id = ANY(ARRAY(...))`, which the
+    planner takes as a short list: primary-key lookups and a small sort). Common: the condition
+    as is, and the database reads the newest chats first (sort-order index) and stops at a page.
+    No query touches every match of a common word.
+    """
+    if not indexed_search():
+        return _scan_match(q)
+    match = _indexed_match(q)
+    if session is None:
+        return match
+    probe = select(Conversation.id).where(match).limit(PROBE + 1).subquery()
+    if (session.scalar(select(func.count()).select_from(probe)) or 0) > PROBE:
+        return match
+    return Conversation.id == any_(func.array(select(Conversation.id).where(match).scalar_subquery()))
 
 
 # None: indexed on Postgres (migration 0018), LIKE scans on SQLite. The benchmark sets False to

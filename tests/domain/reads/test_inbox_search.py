@@ -40,3 +40,23 @@ def test_postgres_folds_accents_both_ways_and_follows_renames(pg_db) -> None:
         assert conversations.get(session, chat_id).id == chat_id
     assert _found("gomez") == {"5491155550001"}
     assert _found("perez") == set()
+
+
+def test_a_common_word_and_a_rare_one_give_the_same_pages_as_a_full_scan(pg_db, monkeypatch) -> None:
+    """The probe picks a plan (ids of a rare word, newest-first walk for a common one); both must
+    return exactly what the plain scan returns, newest first."""
+    with session_scope() as session:
+        for i in range(12):
+            make_chat(
+                session, wa_id=f"54911555600{i:02d}", name=f"Cliente {i}", text="hola" if i % 3 else "hola, rosario"
+            )
+    monkeypatch.setattr(conversation_list, "PROBE", 3)  # "hola" (12 chats) is common, "rosario" (4) is rare
+
+    def page(query: str) -> list[int]:
+        with session_scope() as session:
+            return [row.id for row in inbox.list_chats(session, 0, query=query, limit=5)]
+
+    indexed = {q: page(q) for q in ("hola", "rosario")}
+    monkeypatch.setattr(conversation_list, "INDEXED", False)
+    assert indexed == {q: page(q) for q in ("hola", "rosario")}
+    assert len(indexed["hola"]) == 5 and len(indexed["rosario"]) == 4
