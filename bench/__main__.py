@@ -17,7 +17,8 @@ from pathlib import Path
 
 BENCHMARKS: dict[str, list[str]] = {
     "webhook": ["bench.webhook"],  # throughput vs bare durable ack, ack p50/p99 at 80 msg/s
-    "reply": ["bench.reply_latency"],  # webhook → bot reply at the Graph API, 80 msg/s
+    "reply": ["bench.reply_latency"],  # webhook → bot reply at the Graph API, 80 msg/s (median of 3)
+    "reply2": ["bench.reply_latency", "--replicas", "2"],  # the same with two replicas on one database
     "panel": ["bench.panel"],  # webhook → 20 seller tabs, RSS with 50 tabs
     "search": ["bench.search", "--postgres"],  # 50k products: search p95, import time
     "handoff": ["bench.handoff"],  # list page, takeover, HOT_LOST sweep at scale

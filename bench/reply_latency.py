@@ -1,11 +1,13 @@
 """Webhook → the bot's reply at the Graph API, at a steady rate (default 80 msg/s).
 
-    .venv/bin/python -m bench.reply_latency [--rate 80] [--seconds 10]
+    .venv/bin/python -m bench.reply_latency [--rate 80] [--seconds 10] [--replicas 1] [--runs 3]
 
-A real server process (`python main.py`) on a throwaway Postgres database, seeded with the
-demo catalog, sending to a local fake Graph API over real HTTP. Each message comes from a new
-customer, so every one gets a reply; latency = time from the start of the webhook POST to the
-moment the fake Graph API receives that customer's first reply. Goal: p95 ≤ 300 ms.
+Real server processes (`python main.py`, each with its processor child) on a throwaway Postgres
+database, seeded with the demo catalog, sending to a local fake Graph API over real HTTP; with
+`--replicas 2` the POSTs alternate between two servers on the same database. Each message comes
+from a new customer, so every one gets a reply; latency = time from the start of the webhook POST
+to the moment the fake Graph API receives that customer's first reply. Goals (the ordered core):
+every customer answered, reply p95 ≤ 1 s, ack p99 ≤ 100 ms; medians of `--runs` runs.
 Baseline in the same run: the ack time of the same POSTs (what Meta waits for).
 """
 
@@ -27,7 +29,8 @@ from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, 
 from tests.fakes.graph_server import FakeGraph
 from tests.faults.test_chaos import PHONE_NUMBER_ID, SECRET, text_webhook
 
-GOAL_P95_MS = 300.0
+GOAL_P95_MS = 1000.0
+GOAL_ACK_P99_MS = 100.0
 
 
 def _seed(env: dict[str, str]) -> None:
@@ -43,7 +46,7 @@ def _seed(env: dict[str, str]) -> None:
     )
 
 
-def run(rate: float, seconds: float) -> dict[str, float]:
+def run(rate: float, seconds: float, replicas: int = 1) -> dict[str, float]:
     url = create_pg_database("s7_bench_reply")
     settings = make_settings(DATABASE_URL=url)
     total = int(rate * seconds)
@@ -60,12 +63,18 @@ def run(rate: float, seconds: float) -> dict[str, float]:
                 META_APP_SECRET=SECRET,
             )
             _seed(env)
-            server = ServerProcess(env)
-            server.wait_ready(timeout=90)
+            servers = [ServerProcess(env) for _ in range(replicas)]
+            for server in servers:
+                server.wait_ready(timeout=120)
             bodies = [text_webhook(100_000 + i, "hola! tenés zapatillas nike?") for i in range(total)]
-            client = httpx.Client(
-                base_url=server.url, timeout=10, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)
-            )
+            clients = [
+                httpx.Client(
+                    base_url=server.url,
+                    timeout=10,
+                    limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+                )
+                for server in servers
+            ]
 
             def send(index: int) -> None:
                 _, raw = bodies[index]
@@ -76,7 +85,7 @@ def run(rate: float, seconds: float) -> dict[str, float]:
                 start = time.monotonic()
                 with lock:
                     posted_at[wa_id] = start
-                response = client.post("/webhook", content=raw, headers=headers)
+                response = clients[index % len(clients)].post("/webhook", content=raw, headers=headers)
                 elapsed = time.monotonic() - start
                 if response.status_code == 200:
                     with lock:
@@ -97,8 +106,10 @@ def run(rate: float, seconds: float) -> dict[str, float]:
                         break
                     time.sleep(0.5)
             finally:
-                client.close()
-                server.stop()
+                for client in clients:
+                    client.close()
+                for server in servers:
+                    server.stop()
             first_reply: dict[str, float] = {}
             for record in graph.requests:
                 to = str(record.json.get("to", "")).lstrip("+")
@@ -122,18 +133,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=80.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="report the median of this many runs")
     args = parser.parse_args(argv)
-    figures = run(args.rate, args.seconds)
-    ok = figures["replied"] == figures["messages"] and figures["reply_p95_ms"] <= GOAL_P95_MS
+    runs = [run(args.rate, args.seconds, args.replicas) for _ in range(args.runs)]
+    figures = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    figures["runs"] = runs
+    ok = (
+        all(r["replied"] == r["messages"] for r in runs)
+        and figures["reply_p95_ms"] <= GOAL_P95_MS
+        and figures["ack_p99_ms"] <= GOAL_ACK_P99_MS
+    )
     print(json.dumps(figures, indent=2))
+    where = f"{args.rate:.0f} msg/s, {args.replicas} replica{'s' if args.replicas > 1 else ''}"
     report(
-        "webhook → bot reply at Graph p95 (80 msg/s)",
+        f"webhook → bot reply at Graph p95 ({where})",
         figures["reply_p95_ms"],
         "ms",
         goal=f"≤ {GOAL_P95_MS:.0f}",
         ok=ok,
-        baseline=f"ack p50 {figures['ack_p50_ms']:.1f} ms (same run)",
-        note=f"{figures['replied']}/{figures['messages']} replied; p50 {figures['reply_p50_ms']:.0f} ms",
+        baseline=f"ack p50 {figures['ack_p50_ms']:.1f} ms, p99 {figures['ack_p99_ms']:.1f} ms (same run)",
+        note=f"median of {args.runs}; replied {[int(r['replied']) for r in runs]}/{int(figures['messages'])}",
     )
     return 0 if ok else 1
 
