@@ -185,7 +185,7 @@ class ChatView:
         h = self.header
         if not messages.window_open(h):  # type: ignore[arg-type]
             return "closed"
-        if h.mode == "HUMAN_TAKEOVER" and h.human_source == "panel" and h.assigned_to not in (None, self.user.id):
+        if conversations.held_by_other(h, self.user.id):  # type: ignore[arg-type]
             return f"held:{h.assignee_name}"
         return "bot" if h.mode == "BOT_ON" else "open"
 

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from s7.clock import now
-from s7.domain.models import Message, ReadMark
+from s7.domain.models import Conversation, Message, ReadMark
 
 
 def mark_read(session: Session, conversation_id: int, user_id: int) -> int | None:
@@ -29,18 +31,27 @@ def mark_read(session: Session, conversation_id: int, user_id: int) -> int | Non
     return last_id
 
 
+def unseen_by(viewer_id: int) -> list[Any]:
+    """THE unread rule, as conditions on Message correlated to the outer Conversation: a customer
+    message of that chat after the last one this viewer has seen. The list, its filter and the
+    counts all use it."""
+    seen = (
+        select(ReadMark.last_read_message_id)
+        .where(ReadMark.conversation_id == Conversation.id, ReadMark.user_id == viewer_id)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    return [Message.conversation_id == Conversation.id, Message.direction == "in", Message.id > func.coalesce(seen, 0)]
+
+
+def unread_count(viewer_id: int) -> Any:
+    """Correlated count of the viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
+    return select(func.count(Message.id)).where(*unseen_by(viewer_id)).correlate(Conversation).scalar_subquery()
+
+
 def unread_counts(session: Session, user_id: int, conversation_ids: list[int] | None = None) -> dict[int, int]:
-    """Customer messages each chat has that this seller has not seen."""
-    marks = (
-        select(ReadMark.conversation_id, ReadMark.last_read_message_id).where(ReadMark.user_id == user_id).subquery()
-    )
-    statement = (
-        select(Message.conversation_id, func.count(Message.id))
-        .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
-        .where(Message.direction == "in")
-        .where((marks.c.last_read_message_id.is_(None)) | (Message.id > marks.c.last_read_message_id))
-        .group_by(Message.conversation_id)
-    )
+    """Customer messages each chat has that this seller has not seen (chats with none left out)."""
+    statement = select(Conversation.id, unread_count(user_id).label("unread"))
     if conversation_ids is not None:
-        statement = statement.where(Message.conversation_id.in_(conversation_ids))
-    return {cid: count for cid, count in session.execute(statement)}
+        statement = statement.where(Conversation.id.in_(conversation_ids))
+    return {cid: count for cid, count in session.execute(statement) if count}

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, aliased
 
 from s7.db import is_postgres
 from s7.domain.chats.conversations import NotFound
-from s7.domain.models import Contact, Conversation, Message, ReadMark, User
+from s7.domain.chats.unread import unread_count, unseen_by
+from s7.domain.models import Contact, Conversation, Message, User
 
 Q_MAX = 100
 
@@ -39,22 +40,6 @@ class ListedConversation:
     unread: int
 
 
-def _unseen(viewer_id: int) -> list[Any]:
-    """Conditions on Message: a customer message of the outer chat this viewer has not seen."""
-    seen = (
-        select(ReadMark.last_read_message_id)
-        .where(ReadMark.conversation_id == Conversation.id, ReadMark.user_id == viewer_id)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
-    return [Message.conversation_id == Conversation.id, Message.direction == "in", Message.id > func.coalesce(seen, 0)]
-
-
-def _unread_for(viewer_id: int) -> Any:
-    """Correlated count of the viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
-    return select(func.count(Message.id)).where(*_unseen(viewer_id)).correlate(Conversation).scalar_subquery()
-
-
 def sort_at() -> Any:
     """When a chat last needed attention: its last message, or a follow-up reminder that fired
     later (the reminder puts it back on top of the list)."""
@@ -70,7 +55,7 @@ def _like(value: str) -> str:
 def _base(viewer_id: int) -> Select:
     assignee = aliased(User)
     return (
-        select(Conversation, Contact.wa_id, Contact.name, assignee.name, _unread_for(viewer_id).label("unread"))
+        select(Conversation, Contact.wa_id, Contact.name, assignee.name, unread_count(viewer_id).label("unread"))
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(assignee, assignee.id == Conversation.assigned_to)
     )
@@ -86,7 +71,7 @@ def _apply(statement: Select, viewer_id: int, f: ConversationFilter, session: Se
     elif f.assigned_to is not None:
         statement = statement.where(Conversation.assigned_to == f.assigned_to)
     if f.unread_only:
-        statement = statement.where(exists().where(*_unseen(viewer_id)).correlate(Conversation))
+        statement = statement.where(exists().where(*unseen_by(viewer_id)).correlate(Conversation))
     q = " ".join(f.q.split())[:Q_MAX]
     if q:
         statement = statement.where(search_condition(session, q))
