@@ -6,6 +6,7 @@ Graph), two sellers logged in in two browser contexts; each test uses its own cu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -94,9 +95,11 @@ class Shop:
         )
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Shop]:
-    url = create_pg_database("s7_e2e_inbox")
+@contextlib.contextmanager
+def running_shop(database: str, sellers: tuple[str, ...], **env: str) -> Iterator[Shop]:
+    """`python main.py` on its own Postgres database, sending to a fake Graph API; `sellers` are
+    created as inbox users (`make_user`). Extra server settings in `env`."""
+    url = create_pg_database(database)
     settings = make_settings(DATABASE_URL=url)
     with FakeGraph(token=TOKEN) as graph:
         server = ServerProcess(
@@ -106,14 +109,15 @@ def shop() -> Iterator[Shop]:
                 WHATSAPP_PHONE_NUMBER_ID=graph.phone_number_id,
                 META_GRAPH_BASE_URL=graph.base_url,
                 META_GRAPH_VERSION=graph.version,
+                **env,
             )
         )
         try:
             server.wait_ready()
             reset_settings(settings)
             reset_engine()
-            make_user("Vendedor Uno")
-            make_user("Vendedora Dos")
+            for name in sellers:
+                make_user(name)
             yield Shop(server, graph, settings)
         except Exception:
             print(server.output()[-4000:])
@@ -123,6 +127,12 @@ def shop() -> Iterator[Shop]:
             reset_engine()
             reset_settings(None)
             drop_pg_database(url)
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Shop]:
+    with running_shop("s7_e2e_inbox", ("Vendedor Uno", "Vendedora Dos")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

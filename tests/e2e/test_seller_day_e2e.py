@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from s7.config import reset_settings
-from s7.db import reset_engine, session_scope
+from s7.db import session_scope
 from s7.domain.chats import quick_replies
 from s7.domain.models import Contact, Conversation, Outcome
 from s7.domain.models import User as UserRow
-from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
 from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_inbox_e2e import TOKEN, Shop, _row, _wait
-from tests.fakes.graph_server import FakeGraph
+from tests.e2e.test_inbox_e2e import Shop, _row, _wait, running_shop
 from tests.pages.inbox_helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
@@ -31,36 +28,14 @@ JEFA = ("jefaadmin@inbox.test", PASSWORD)
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Shop]:
-    url = create_pg_database("s7_e2e_day")
-    settings = make_settings(DATABASE_URL=url)
-    with FakeGraph(token=TOKEN) as graph:
-        server = ServerProcess(
-            server_env(
-                settings,
-                WHATSAPP_TOKEN=TOKEN,
-                WHATSAPP_PHONE_NUMBER_ID=graph.phone_number_id,
-                META_GRAPH_BASE_URL=graph.base_url,
-                META_GRAPH_VERSION=graph.version,
-                AUTO_ASSIGN="true",
-                BUSINESS_HOURS="mon-sun 00:00-24:00",
-            )
-        )
-        try:
-            server.wait_ready()
-            reset_settings(settings)
-            reset_engine()
-            for name in ("Vendedor Uno", "Vendedora Dos", "Vendedor Tres"):
-                make_user(name)
-            make_user("Jefa Admin", role="admin")
-            yield Shop(server, graph, settings)
-        except Exception:
-            print(server.output()[-4000:])
-            raise
-        finally:
-            server.stop()
-            reset_engine()
-            reset_settings(None)
-            drop_pg_database(url)
+    with running_shop(
+        "s7_e2e_day",
+        ("Vendedor Uno", "Vendedora Dos", "Vendedor Tres"),
+        AUTO_ASSIGN="true",
+        BUSINESS_HOURS="mon-sun 00:00-24:00",
+    ) as running:
+        make_user("Jefa Admin", role="admin")
+        yield running
 
 
 def _page(browser, shop: Shop, credentials, **context: Any):  # type: ignore[no-untyped-def]
