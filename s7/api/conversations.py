@@ -21,7 +21,7 @@ from s7.api.deps import api_user, db_session
 from s7.auth import CurrentUser
 from s7.domain import media
 from s7.domain.bot import cards
-from s7.domain.chats import audit, conversations, messages, outcomes, teamwork, templates
+from s7.domain.chats import assignment, audit, conversations, messages, outcomes, teamwork, templates
 from s7.domain.media import outbound
 from s7.domain.models import LEADS, MODES, Conversation, Message, Note, User
 from s7.domain.reads import conversation_list
@@ -395,6 +395,7 @@ def assign(conversation_id: ConversationId, body: AssignIn, current: Me, session
 def mark_read(conversation_id: ConversationId, current: Me, session: Db) -> ReadOut:
     with _domain_errors():
         conversations.get(session, conversation_id)
+    assignment.opened(session, conversation_id, current.id)  # an auto-assigned chat is now theirs
     return ReadOut(last_read_message_id=conversations.mark_read(session, conversation_id, current.id))
 
 
