@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from s7.domain.text_es import fold
 
@@ -116,6 +116,8 @@ def lead_for_score(total: int) -> str:
 def _found(words: list[str], phrase: tuple[str, ...], taken: set[int], rules: IntentRules) -> bool:
     """Is the phrase in these words (not negated, not already used)? Marks its words used."""
     size = len(phrase)
+    if size > len(words) or not _may_appear(phrase[0], words, rules):
+        return False  # the usual case, decided in C: most phrases share no word with the message
     for start in range(len(words) - size + 1):
         span = range(start, start + size)
         if (
@@ -126,6 +128,15 @@ def _found(words: list[str], phrase: tuple[str, ...], taken: set[int], rules: In
             taken.update(span)
             return True
     return False
+
+
+def _may_appear(expected: str, words: list[str], rules: IntentRules) -> bool:
+    """Some word here is `expected` or close enough to be its typo (the same test as _same_word)."""
+    if expected in words:
+        return True
+    if len(expected) < rules.typo_min_length or expected.isdigit():
+        return False
+    return process.extractOne(expected, words, scorer=fuzz.ratio, score_cutoff=rules.typo_cutoff) is not None
 
 
 def _same_word(said: str, expected: str, rules: IntentRules) -> bool:
