@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from s7.config import reset_settings
 from s7.db import reset_engine, session_scope
-from s7.domain.models import Message, OutboxItem, WebhookEvent
+from s7.domain.models import InboundItem, Message, OutboxItem, WebhookEvent
 from s7.whatsapp.signature import sign
 from tests.conftest import ServerProcess, make_settings, server_env
 from tests.fakes.graph_server import FakeGraph
@@ -84,6 +84,7 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
 def drained() -> bool:
     with session_scope() as session:
         pending_events = session.scalar(select(func.count()).where(WebhookEvent.state == "pending"))
+        pending_events += session.scalar(select(func.count()).where(InboundItem.state == "pending")) or 0
         pending_sends = session.scalar(select(func.count()).where(OutboxItem.state.in_(("pending", "sending"))))
     return pending_events == 0 and pending_sends == 0
 

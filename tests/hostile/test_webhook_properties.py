@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from s7.db import session_scope
-from s7.domain.models import WebhookEvent
+from s7.domain.models import InboundItem, WebhookEvent
 from s7.whatsapp.signature import sign
 from tests.conftest import ServerProcess, server_env
 from tests.hostile.strategies import webhook_body
@@ -49,12 +49,14 @@ def test_signed_hostile_bodies_never_5xx_and_all_get_processed(pg_db) -> None:
         while time.monotonic() < deadline:
             with session_scope() as session:
                 pending = session.scalar(select(func.count()).where(WebhookEvent.state == "pending"))
+                pending += session.scalar(select(func.count()).where(InboundItem.state == "pending")) or 0
             if pending == 0:
                 break
             time.sleep(0.5)
         with session_scope() as session:
             states = dict(session.execute(select(WebhookEvent.state, func.count()).group_by(WebhookEvent.state)).all())
             failed = session.scalars(select(WebhookEvent.error).where(WebhookEvent.state == "failed").limit(5)).all()
+            failed += session.scalars(select(InboundItem.error).where(InboundItem.state != "done").limit(5)).all()
         assert states.get("pending", 0) == 0, states
         assert not failed, failed
         output = server.output()
