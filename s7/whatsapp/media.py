@@ -27,7 +27,7 @@ import httpx
 from s7.config import get_settings
 from s7.domain import media as store
 from s7.whatsapp.graph import DEFAULT_TIMEOUT, SendError, parse_response
-from s7.whatsapp.wakeup import BackgroundLoop
+from s7.whatsapp.wakeup import Service
 
 log = logging.getLogger(__name__)
 
@@ -264,38 +264,33 @@ class Fetcher:
         return total
 
 
-_fetcher: Fetcher | None = None
-_unsubscribe: Any = None
+async def _fetch_round(fetcher: Fetcher) -> int:
+    return await fetcher.run_once()
 
 
-async def _work() -> int:
-    assert _fetcher is not None
-    return await _fetcher.run_once()
+async def _close_fetcher(fetcher: Fetcher) -> None:
+    await fetcher.source.aclose()
 
 
-_loop = BackgroundLoop("media-fetcher", _work, poll_seconds=POLL_SECONDS, channel=store.MEDIA_CHANNEL)
+_service: Service[Fetcher] = Service(
+    "media-fetcher",
+    _fetch_round,
+    poll_seconds=POLL_SECONDS,
+    channel=store.MEDIA_CHANNEL,
+    subscribe=store.on_fetch_queued,
+    close=_close_fetcher,
+)
 
 
 def start(source: MediaSource | None = None) -> None:
     """Start fetching in this process (app startup, `s7 worker`), on the running loop."""
-    global _fetcher, _unsubscribe
-    if _loop.running:
-        return
-    _fetcher = Fetcher(source or default_source())
-    _unsubscribe = store.on_fetch_queued(_loop.wake)
-    _loop.start()
+    if not _service.loop.running:
+        _service.start(Fetcher(source or default_source()))
 
 
 async def stop() -> None:
-    global _fetcher, _unsubscribe
-    if _unsubscribe is not None:
-        _unsubscribe()
-        _unsubscribe = None
-    await _loop.stop()
-    if _fetcher is not None:
-        await _fetcher.source.aclose()
-        _fetcher = None
+    await _service.stop()
 
 
 def wake() -> None:
-    _loop.wake()
+    _service.wake()

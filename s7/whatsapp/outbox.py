@@ -32,7 +32,7 @@ from s7.db import is_postgres, session_scope, skip_locked
 from s7.domain.chats import gate, messages
 from s7.domain.models import Message, OutboxItem
 from s7.whatsapp.graph import MESSAGE_KINDS, GraphClient, SendError, SendResult, Transport
-from s7.whatsapp.wakeup import BackgroundLoop
+from s7.whatsapp.wakeup import Service
 
 log = logging.getLogger(__name__)
 
@@ -348,39 +348,34 @@ def default_transport() -> Transport:
 
 
 # ---- running in the app --------------------------------------------------------------------
-_sender: Sender | None = None
-_unsubscribe: Callable[[], None] | None = None
+async def _send_round(sender: Sender) -> int:
+    return await sender.run_once()
 
 
-async def _work() -> int:
-    assert _sender is not None
-    return await _sender.run_once()
+async def _close_sender(sender: Sender) -> None:
+    await sender.transport.aclose()
 
 
-_loop = BackgroundLoop("outbox-sender", _work, poll_seconds=POLL_SECONDS, channel=messages.OUTBOX_CHANNEL)
+_service: Service[Sender] = Service(
+    "outbox-sender",
+    _send_round,
+    poll_seconds=POLL_SECONDS,
+    channel=messages.OUTBOX_CHANNEL,
+    subscribe=messages.on_outbox_committed,
+    close=_close_sender,
+)
 
 
 def start(transport: Transport | None = None) -> None:
     """Start sending from this process (app startup, `s7 worker`); call it on the running loop."""
-    global _sender, _unsubscribe
-    if _loop.running:
-        return
-    _sender = Sender(transport or default_transport())
-    _unsubscribe = messages.on_outbox_committed(_loop.wake)
-    _loop.start()
+    if not _service.loop.running:
+        _service.start(Sender(transport or default_transport()))
 
 
 async def stop() -> None:
     """Finish the round in hand, close the HTTP client. Unsent rows stay pending."""
-    global _sender, _unsubscribe
-    if _unsubscribe is not None:
-        _unsubscribe()
-        _unsubscribe = None
-    await _loop.stop()
-    if _sender is not None:
-        await _sender.transport.aclose()
-        _sender = None
+    await _service.stop()
 
 
 def wake() -> None:
-    _loop.wake()
+    _service.wake()

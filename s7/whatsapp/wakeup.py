@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -18,6 +19,7 @@ from s7.config import get_settings
 from s7.realtime import run_on_loop
 
 log = logging.getLogger(__name__)
+W = TypeVar("W")
 
 
 def pg_conninfo(database_url: str) -> str:
@@ -131,3 +133,50 @@ class BackgroundLoop:
                 log.warning("%s: LISTEN connection lost; retrying in 2 s", self.name, exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=2)
+
+
+class Service(Generic[W]):
+    """A background loop around one worker object (the outbox's sender, the media fetcher):
+    `start(worker)` makes it current and subscribes the loop's wake-up; `stop()` finishes the
+    round in hand and closes the worker's client. One shape for every such module-level service.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        run_round: Callable[[W], Awaitable[int]],
+        *,
+        poll_seconds: float,
+        channel: str | None,
+        subscribe: Callable[[Callable[[], None]], Callable[[], None]],
+        close: Callable[[W], Awaitable[None]],
+    ) -> None:
+        self.worker: W | None = None
+        self._run_round = run_round
+        self._subscribe = subscribe
+        self._close = close
+        self._unsubscribe: Callable[[], None] | None = None
+        self.loop = BackgroundLoop(name, self._work, poll_seconds=poll_seconds, channel=channel)
+
+    async def _work(self) -> int:
+        assert self.worker is not None
+        return await self._run_round(self.worker)
+
+    def start(self, worker: W) -> None:
+        if self.loop.running:
+            return
+        self.worker = worker
+        self._unsubscribe = self._subscribe(self.loop.wake)
+        self.loop.start()
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.loop.stop()
+        if self.worker is not None:
+            await self._close(self.worker)
+            self.worker = None
+
+    def wake(self) -> None:
+        self.loop.wake()

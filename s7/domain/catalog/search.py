@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,35 +17,6 @@ from s7.domain.models import Product
 from s7.domain.text_es import fold
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
-_WRITE_CHUNK = 2000
-_COMPARED = (
-    "name",
-    "brand",
-    "category",
-    "price",
-    "currency",
-    "stock",
-    "popularity",
-    "installments",
-    "description",
-    "attributes",
-    "image_url",
-    "url",
-)
-_DEFAULTS: dict[str, Any] = {
-    "brand": None,
-    "category": None,
-    "currency": "ARS",
-    "stock": 0,
-    "popularity": 0,
-    "installments": None,
-    "description": None,
-    "attributes": {},
-    "image_url": None,
-    "url": None,
-}
 
 
 # ---- search -------------------------------------------------------------------------------------
