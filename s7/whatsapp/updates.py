@@ -11,6 +11,7 @@ seconds, `context` may be absent, un-react is `emoji: ""` or no `emoji` key, ech
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,11 +132,41 @@ class Revoke:
 
 @dataclass(frozen=True, slots=True)
 class System:
-    """e.g. `user_changed_number`."""
+    """WhatsApp's notice about the customer's identity: `user_changed_number` (new phone in
+    `new_wa_id`: `system.wa_id`, or the legacy `system.new_wa_id`) or `user_changed_user_id`
+    (new BSUID in `user_id`, the old one in `previous_user_id` when Meta sends it)."""
 
     body: str
     system_type: str | None = None
     new_wa_id: str | None = None
+    user_id: str | None = None
+    previous_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowReply:
+    """`interactive.nfm_reply`: a WhatsApp Flow or an address message answered. `response` is the
+    decoded `response_json` (None when absent or not a JSON object; `raw_response` keeps the text)."""
+
+    name: str | None
+    body: str | None
+    response: dict[str, Any] | None
+    raw_response: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestWelcome:
+    """The customer opened the chat for the first time (`type: request_welcome`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallPermissionReply:
+    """`interactive.call_permission_reply`: may the business call this customer?"""
+
+    accepted: bool
+    permanent: bool = False
+    expires_at: datetime | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +191,36 @@ Content = (
     | Edit
     | Revoke
     | System
+    | FlowReply
+    | RequestWelcome
+    | CallPermissionReply
     | Unsupported
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """The click-to-WhatsApp ad (or post) that brought the customer here."""
+
+    source_url: str | None
+    source_id: str | None = None
+    source_type: str | None = None  # ad | post
+    headline: str | None = None
+    body: str | None = None
+    media_type: str | None = None
+    media_url: str | None = None  # image_url / video_url
+    thumbnail_url: str | None = None
+    ctwa_clid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """`statuses[].pricing`: what Meta bills (or not) for the message the status is about."""
+
+    billable: bool | None
+    pricing_model: str | None  # PMP (per message), CBP (old per conversation)
+    category: str | None  # service | utility | marketing | authentication | marketing_lite | ...
+    type: str | None = None  # regular | free_customer_service | free_entry_point
 
 
 # ---- updates -------------------------------------------------------------------------------
@@ -177,19 +236,32 @@ class Envelope:
 
 @dataclass(frozen=True, slots=True)
 class CustomerMessage:
-    """A customer wrote to the business (`messages` field, `value.messages[]`)."""
+    """A customer wrote to the business (`messages` field, `value.messages[]`).
+
+    Who wrote: `wa_id` (phone digits) and/or `user_id` (business-scoped id, BSUID) — since 2026
+    either may be missing — plus `username` when the customer has one. `customer_key` is the one
+    the update is keyed on. A message in a group carries `group_id`: never a 1:1 chat to answer.
+    """
 
     envelope: Envelope
     wamid: str
-    wa_id: str
+    wa_id: str | None
     user_id: str | None
     name: str | None
     timestamp: datetime | None
     content: Content
     context_wamid: str | None = None
     forwarded: bool = False
-    referral: dict[str, Any] | None = None
+    referral: Referral | None = None
     errors: tuple[ErrorInfo, ...] = ()
+    username: str | None = None
+    parent_user_id: str | None = None
+    group_id: str | None = None
+    frequently_forwarded: bool = False
+
+    @property
+    def customer_key(self) -> str:
+        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +271,16 @@ class BusinessEcho:
 
     envelope: Envelope
     wamid: str
-    wa_id: str  # the customer (`to`)
+    wa_id: str | None  # the customer (`to`); None when only the BSUID is known
     user_id: str | None
     name: str | None
     timestamp: datetime | None
     content: Content
+    username: str | None = None
+
+    @property
+    def customer_key(self) -> str:
+        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +289,7 @@ class HistoryMessage:
 
     envelope: Envelope
     wamid: str
-    wa_id: str  # the thread's customer
+    wa_id: str | None  # the thread's customer (phone); None when the thread is keyed by BSUID
     from_business: bool
     timestamp: datetime | None
     content: Content
@@ -220,6 +297,11 @@ class HistoryMessage:
     phase: int | None = None
     chunk_order: int | None = None
     progress: int | None = None
+    user_id: str | None = None
+
+    @property
+    def customer_key(self) -> str:
+        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +315,9 @@ class StatusUpdate:
     recipient_id: str | None
     errors: tuple[ErrorInfo, ...] = ()
     callback_data: str | None = None  # biz_opaque_callback_data we attached to the send
+    recipient_user_id: str | None = None  # the customer's BSUID, when Meta tells it
+    recipient_type: str | None = None  # "group" for a message sent to a group
+    pricing: Pricing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +329,31 @@ class ContactSync:
     wa_id: str | None
     full_name: str | None
     first_name: str | None
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserIdChange:
+    """`user_id_update`: the customer's BSUID changed from `previous` to `current`."""
+
+    envelope: Envelope
+    wa_id: str | None
+    previous: str
+    current: str
+    timestamp: datetime | None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketingPreference:
+    """`user_preferences`: the customer stopped (`stop`) or resumed (`resume`) marketing messages."""
+
+    envelope: Envelope
+    wa_id: str | None
+    user_id: str | None
+    value: str  # stop | resume
+    category: str | None
+    detail: str | None
     timestamp: datetime | None
 
 
@@ -279,6 +389,8 @@ Update = (
     | HistoryMessage
     | StatusUpdate
     | ContactSync
+    | UserIdChange
+    | MarketingPreference
     | AccountUpdate
     | WebhookError
     | UnknownUpdate
@@ -332,7 +444,7 @@ def _parse_change(waba_id: Any, change: Any) -> list[Update]:
 
 
 def _messages_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[no-untyped-def]
-    people = _contacts_by_wa_id(value)
+    people = _People(value)
     for item in _items(value, "messages"):
         yield "message", item, lambda m: _customer_message(envelope, m, people)
     for item in _items(value, "statuses"):
@@ -340,7 +452,7 @@ def _messages_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[
 
 
 def _echoes_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[no-untyped-def]
-    people = _contacts_by_wa_id(value)
+    people = _People(value)
     for item in _items(value, "message_echoes"):
         yield "echo", item, lambda m: _echo(envelope, m, people)
 
@@ -360,6 +472,16 @@ def _history_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[n
         yield "history message", item, lambda m: _history(envelope, m, None, business, {})
 
 
+def _user_id_update_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[no-untyped-def]
+    for item in _items(value, "user_id_update"):
+        yield "user id update", item, lambda u: _user_id_change(envelope, u)
+
+
+def _user_preferences_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[no-untyped-def]
+    for item in _items(value, "user_preferences"):
+        yield "user preference", item, lambda u: _marketing_preference(envelope, u)
+
+
 def _state_sync_field(envelope: Envelope, value: dict[str, Any]):  # type: ignore[no-untyped-def]
     for item in _items(value, "state_sync"):
         yield "state sync", item, lambda s: _contact_sync(envelope, s)
@@ -375,44 +497,64 @@ _FIELD_PARSERS = {
     "history": _history_field,
     "smb_app_state_sync": _state_sync_field,
     "account_update": _account_update_field,
+    "user_id_update": _user_id_update_field,
+    "user_preferences": _user_preferences_field,
 }
 
 
-def _customer_message(envelope: Envelope, m: dict[str, Any], people: dict[str, dict[str, Any]]) -> Update:
-    wa_id = _party(_str(m.get("from")) or _str(m.get("from_user_id")))
-    if not wa_id or not _wamid(m.get("id")):
-        raise ValueError("message without from/id")
-    person = people.get(wa_id, {})
+def _customer_message(envelope: Envelope, m: dict[str, Any], people: _People) -> Update:
+    if not _wamid(m.get("id")):
+        raise ValueError("message without id")
+    content = parse_content(m)
+    phone, bsuid = _phone(m.get("from")), _bsuid(m.get("from_user_id"))
+    person = people.find(phone, bsuid)
+    phone = phone or _phone(person.get("wa_id"))
+    bsuid = bsuid or _bsuid(person.get("user_id"))
+    if isinstance(content, System) and bsuid is None:
+        # The customer as we knew them: the previous id. Some notices come without `from`.
+        bsuid = content.previous_user_id or (content.user_id if phone is None else None)
+        if phone is None and bsuid is None:
+            phone = content.new_wa_id
+    if phone is None and bsuid is None:
+        raise ValueError("message without from/from_user_id")
     context = m.get("context") if isinstance(m.get("context"), dict) else {}
-    errors = tuple(_error(e) for e in m.get("errors") or [])
     return CustomerMessage(
         envelope=envelope,
         wamid=str(m["id"]),
-        wa_id=wa_id,
-        user_id=_bounded(_str(m.get("from_user_id")) or _str(person.get("user_id")), MAX_USER_ID),
+        wa_id=phone,
+        user_id=bsuid,
         name=_profile_name(person),
         timestamp=parse_timestamp(m.get("timestamp")),
-        content=parse_content(m),
+        content=content,
         context_wamid=_wamid(context.get("id")),
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
-        referral=m.get("referral") if isinstance(m.get("referral"), dict) else None,
-        errors=errors,
+        referral=_referral(m.get("referral")),
+        errors=tuple(_error(e) for e in m.get("errors") or []),
+        username=_username(person),
+        parent_user_id=_bsuid(m.get("from_parent_user_id")) or _bsuid(person.get("parent_user_id")),
+        group_id=_bounded(_str(m.get("group_id")), MAX_USER_ID),
+        frequently_forwarded=bool(context.get("frequently_forwarded")),
     )
 
 
-def _echo(envelope: Envelope, m: dict[str, Any], people: dict[str, dict[str, Any]]) -> Update:
-    wa_id = _party(_str(m.get("to")) or _str(m.get("to_user_id")))
-    if not wa_id or not _wamid(m.get("id")):
-        raise ValueError("echo without to/id")
-    person = people.get(wa_id, {})
+def _echo(envelope: Envelope, m: dict[str, Any], people: _People) -> Update:
+    if not _wamid(m.get("id")):
+        raise ValueError("echo without id")
+    phone, bsuid = _phone(m.get("to")), _bsuid(m.get("to_user_id"))
+    person = people.find(phone, bsuid)
+    phone = phone or _phone(person.get("wa_id"))
+    bsuid = bsuid or _bsuid(person.get("user_id"))
+    if phone is None and bsuid is None:
+        raise ValueError("echo without to/to_user_id")
     return BusinessEcho(
         envelope=envelope,
         wamid=str(m["id"]),
-        wa_id=wa_id,
-        user_id=_bounded(_str(m.get("to_user_id")) or _str(person.get("user_id")), MAX_USER_ID),
+        wa_id=phone,
+        user_id=bsuid,
         name=_profile_name(person),
         timestamp=parse_timestamp(m.get("timestamp")),
         content=parse_content(m),
+        username=_username(person),
     )
 
 
@@ -421,14 +563,14 @@ def _history(
 ) -> Update:
     sender = normalize_number(_str(m.get("from")))
     from_business = bool(business) and sender == business
-    wa_id = _party(thread_id) or (_party(_str(m.get("to"))) if from_business else _party(sender))
-    if not wa_id or not _wamid(m.get("id")):
+    party = _party(thread_id) or (_party(_str(m.get("to"))) if from_business else _party(sender))
+    if not party or not _wamid(m.get("id")):
         raise ValueError("history message without thread/id")
     context = m.get("history_context") if isinstance(m.get("history_context"), dict) else {}
     return HistoryMessage(
         envelope=envelope,
         wamid=str(m["id"]),
-        wa_id=wa_id,
+        wa_id=_phone(party),
         from_business=from_business,
         timestamp=parse_timestamp(m.get("timestamp")),
         content=parse_content(m),
@@ -436,12 +578,14 @@ def _history(
         phase=_int(meta.get("phase")),
         chunk_order=_int(meta.get("chunk_order")),
         progress=_int(meta.get("progress")),
+        user_id=None if _phone(party) else _bsuid(party),
     )
 
 
 def _status(envelope: Envelope, s: dict[str, Any]) -> Update:
     if not _wamid(s.get("id")) or not _str(s.get("status")):
         raise ValueError("status without id/status")
+    pricing = s.get("pricing") if isinstance(s.get("pricing"), dict) else None
     return StatusUpdate(
         envelope=envelope,
         wamid=str(s["id"]),
@@ -450,6 +594,58 @@ def _status(envelope: Envelope, s: dict[str, Any]) -> Update:
         recipient_id=normalize_number(_str(s.get("recipient_id"))),
         errors=tuple(_error(e) for e in s.get("errors") or []),
         callback_data=_str(s.get("biz_opaque_callback_data")),
+        recipient_user_id=_bsuid(s.get("recipient_user_id")),
+        recipient_type=_str(s.get("recipient_type")),
+        pricing=None
+        if pricing is None
+        else Pricing(
+            billable=pricing.get("billable") if isinstance(pricing.get("billable"), bool) else None,
+            pricing_model=_str(pricing.get("pricing_model")),
+            category=_lower(pricing.get("category")),
+            type=_lower(pricing.get("type")),
+        ),
+    )
+
+
+def _user_id_change(envelope: Envelope, u: dict[str, Any]) -> Update:
+    ids = u.get("user_id") if isinstance(u.get("user_id"), dict) else {}
+    previous, current = _bsuid(ids.get("previous")), _bsuid(ids.get("current"))
+    if previous is None or current is None:
+        raise ValueError("user_id_update without previous/current")
+    return UserIdChange(
+        envelope, _phone(u.get("wa_id")), previous, current, parse_timestamp(u.get("timestamp")), _str(u.get("detail"))
+    )
+
+
+def _marketing_preference(envelope: Envelope, u: dict[str, Any]) -> Update:
+    value = _lower(u.get("value"))
+    phone, bsuid = _phone(u.get("wa_id")), _bsuid(u.get("user_id"))
+    if value not in ("stop", "resume") or (phone is None and bsuid is None):
+        raise ValueError("user_preferences item without wa_id/user_id or a stop/resume value")
+    return MarketingPreference(
+        envelope=envelope,
+        wa_id=phone,
+        user_id=bsuid,
+        value=value,
+        category=_str(u.get("category")),
+        detail=_str(u.get("detail")),
+        timestamp=parse_timestamp(u.get("timestamp")),
+    )
+
+
+def _referral(value: Any) -> Referral | None:
+    if not isinstance(value, dict):
+        return None
+    return Referral(
+        source_url=_str(value.get("source_url")),
+        source_id=_str(value.get("source_id")),
+        source_type=_str(value.get("source_type")),
+        headline=_str(value.get("headline")),
+        body=_str(value.get("body")),
+        media_type=_str(value.get("media_type")),
+        media_url=_str(value.get("image_url")) or _str(value.get("video_url")),
+        thumbnail_url=_str(value.get("thumbnail_url")),
+        ctwa_clid=_str(value.get("ctwa_clid")),
     )
 
 
@@ -479,7 +675,18 @@ def parse_content(m: dict[str, Any]) -> Content:
             return ButtonReply(str(sub.get("id") or ""), str(sub.get("title") or ""))
         if obj.get("type") == "list_reply" and sub is not None:
             return ListReply(str(sub.get("id") or ""), str(sub.get("title") or ""), str(sub.get("description") or ""))
+        if obj.get("type") == "nfm_reply" and sub is not None:
+            return _flow_reply(sub)
+        if obj.get("type") == "call_permission_reply" and sub is not None:
+            return CallPermissionReply(
+                accepted=_lower(sub.get("response")) == "accept",
+                permanent=bool(sub.get("is_permanent")),
+                expires_at=parse_timestamp(sub.get("expiration_timestamp")),
+                source=_str(sub.get("response_source")),
+            )
         return Unsupported(f"interactive:{obj.get('type')}", errors)
+    if kind == "request_welcome":
+        return RequestWelcome()
     if kind == "button" and obj is not None:
         return TemplateButton(str(obj.get("payload") or ""), str(obj.get("text") or ""))
     if kind in ("image", "audio", "video", "document", "sticker") and obj is not None:
@@ -515,11 +722,31 @@ def parse_content(m: dict[str, Any]) -> Content:
     if kind == "revoke" and obj is not None and _wamid(obj.get("original_message_id")):
         return Revoke(str(obj["original_message_id"]))
     if kind == "system" and obj is not None:
-        return System(str(obj.get("body") or ""), _str(obj.get("type")), _str(obj.get("wa_id")))
+        return System(
+            str(obj.get("body") or ""),
+            _str(obj.get("type")),
+            _phone(obj.get("wa_id")) or _phone(obj.get("new_wa_id")),
+            _bsuid(obj.get("user_id")),
+            _bsuid(obj.get("previous_user_id")),
+        )
     if kind == "unsupported" and obj is not None and obj.get("type"):
         return Unsupported(str(obj["type"]), errors)
     # Meta's `unsupported` without its object, a new type, or a known type missing its object.
     return Unsupported(kind or "unknown", errors)
+
+
+def _flow_reply(sub: dict[str, Any]) -> FlowReply:
+    raw = sub.get("response_json")
+    response: dict[str, Any] | None = None
+    if isinstance(raw, dict):  # some peers' fixtures send it already decoded
+        response, raw = raw, json.dumps(raw, ensure_ascii=False)
+    elif isinstance(raw, str):
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            decoded = None
+        response = decoded if isinstance(decoded, dict) else None
+    return FlowReply(_str(sub.get("name")), _str(sub.get("body")), response, raw if isinstance(raw, str) else None)
 
 
 # ---- small helpers -------------------------------------------------------------------------
@@ -542,13 +769,25 @@ def normalize_number(value: str | None) -> str | None:
     return value or None
 
 
-def _contacts_by_wa_id(value: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    people: dict[str, dict[str, Any]] = {}
-    for contact in _list(value, "contacts"):
-        key = normalize_number(_str(contact.get("wa_id")) or _str(contact.get("user_id")))
-        if key:
-            people[key] = contact
-    return people
+class _People:
+    """`value.contacts[]`, found by phone or by BSUID, whichever the message carries. A lone
+    contact belongs to the message even when the message names nobody (BSUID-only peers)."""
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        self.all = _list(value, "contacts")
+        self.by_key: dict[str, dict[str, Any]] = {}
+        for contact in self.all:
+            for key in (_phone(contact.get("wa_id")), _bsuid(contact.get("user_id"))):
+                if key:
+                    self.by_key.setdefault(key, contact)
+
+    def find(self, phone: str | None, bsuid: str | None) -> dict[str, Any]:
+        for key in (phone, bsuid):
+            if key and key in self.by_key:
+                return self.by_key[key]
+        if len(self.all) == 1 and phone is None and bsuid is None:
+            return self.all[0]
+        return {}
 
 
 def _profile_name(person: dict[str, Any]) -> str | None:
@@ -556,9 +795,36 @@ def _profile_name(person: dict[str, Any]) -> str | None:
     return _bounded(_str(profile.get("name")), MAX_NAME)
 
 
+def _username(person: dict[str, Any]) -> str | None:
+    profile = person.get("profile") if isinstance(person.get("profile"), dict) else {}
+    name = _str(profile.get("username")) or _str(person.get("username"))
+    name = name.strip().lstrip("@") if name else None
+    return name if name and len(name) <= MAX_USERNAME else None
+
+
+def _phone(value: Any) -> str | None:
+    """Phone digits, or None: a BSUID is never taken for a phone."""
+    number = _party(_str(value))
+    return number if number is not None and number.isdigit() else None
+
+
+def _bsuid(value: Any) -> str | None:
+    """A business-scoped user id (`US.1349…`, `US.ENT.…`); never phone digits."""
+    text = _str(value)
+    text = text.strip() if text else None
+    if not text or len(text) > MAX_USER_ID or normalize_number(text) == text and text.isdigit():
+        return None
+    return text
+
+
+def _lower(value: Any) -> str | None:
+    text = _str(value)
+    return text.strip().lower() if text else None
+
+
 # What our columns hold. Meta's real values are far shorter; anything longer is not Meta's and
 # must become "unreadable item" here, not a database error that fails the whole event.
-MAX_WAMID, MAX_PARTY, MAX_USER_ID, MAX_NAME, MAX_EMOJI = 255, 32, 64, 200, 32
+MAX_WAMID, MAX_PARTY, MAX_USER_ID, MAX_NAME, MAX_EMOJI, MAX_USERNAME = 255, 32, 64, 200, 32, 64
 
 
 def _wamid(value: Any) -> str | None:
@@ -581,9 +847,9 @@ def _error(e: Any) -> ErrorInfo:
     if not isinstance(e, dict):
         return ErrorInfo(None, str(e))
     data = e.get("error_data") if isinstance(e.get("error_data"), dict) else {}
-    return ErrorInfo(
-        _int(e.get("code")), str(e.get("title") or ""), str(e.get("message") or ""), str(data.get("details") or "")
-    )
+    # Older payloads put `details` at the top level instead of under `error_data`.
+    details = data.get("details") or e.get("details") or ""
+    return ErrorInfo(_int(e.get("code")), str(e.get("title") or ""), str(e.get("message") or ""), str(details))
 
 
 def _list(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
