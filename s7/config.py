@@ -17,7 +17,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path(".s7") / "sector7.db"
-DEFAULT_GRAPH_VERSION = "v23.0"
+# Graph API v27.0 (2026-11-04) is current; v26.0 (2026-07-29) also. Keep it a setting.
+DEFAULT_GRAPH_VERSION = "v27.0"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Spanish day names (and their usual abbreviations) read as the same days; accents optional.
 _DAY_NAMES = {
@@ -158,7 +159,7 @@ class Settings(BaseSettings):
     @classmethod
     def _graph_version(cls, value: str) -> str:
         if not re.fullmatch(r"v\d+\.\d+", value):
-            raise ValueError("tiene que tener la forma v23.0")
+            raise ValueError("tiene que tener la forma v27.0")
         return value
 
     @field_validator("BUSINESS_HOURS")

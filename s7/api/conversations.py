@@ -54,10 +54,19 @@ ConversationId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 # ---- resources ---------------------------------------------------------------------------------
 
 
+class ContactOut(BaseModel):
+    """Who the customer is for WhatsApp; any may be null (a username-only customer has no phone)."""
+
+    phone: str | None
+    bsuid: str | None
+    username: str | None
+
+
 class ConversationOut(BaseModel):
     id: int
-    wa_id: str
+    wa_id: str | None
     name: str | None
+    contact: ContactOut
     mode: str
     lead: str
     intent_score: int
@@ -111,6 +120,9 @@ class MessageOut(BaseModel):
     edited: bool
     revoked: bool
     media_url: str | None = Field(None, description="`/media/{id}`: the file, for a session or a token")
+    extra: dict[str, Any] | None = Field(
+        None, description="what WhatsApp said around the message: forwarded, group_id, referral (the ad), errors"
+    )
 
 
 class MessagePage(BaseModel):
@@ -156,6 +168,7 @@ def _conversation_out(listed: conversation_list.ListedConversation) -> Conversat
         id=c.id,
         wa_id=listed.wa_id,
         name=listed.name,
+        contact=ContactOut(phone=listed.wa_id, bsuid=listed.bsuid, username=listed.username),
         mode=c.mode,
         lead=c.lead,
         intent_score=c.intent_score or 0,

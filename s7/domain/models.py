@@ -31,7 +31,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship, synonym
 
 from s7.clock import as_utc, now
 
@@ -155,10 +155,22 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    wa_id: Mapped[str] = mapped_column(String(32), unique=True)
-    user_id: Mapped[str | None] = mapped_column(String(64), index=True)  # Meta's business-scoped id
+    # A customer is known by phone, by business-scoped user id (BSUID), or both (DESIGN rule 10);
+    # a username (display, lookups as a last resort) only when they set one. Any may be missing.
+    wa_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    bsuid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
     name: Mapped[str | None] = mapped_column(String(200))  # profile name: display only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Consent: nothing marked marketing goes to a customer who opted out (WhatsApp's
+    # `user_preferences` "stop", or "BAJA" written in the chat); `opt_out_told_at`: told once.
+    marketing_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marketing_opt_out_source: Mapped[str | None] = mapped_column(String(16))  # whatsapp | chat | seller
+    opt_out_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Blocked by a seller: the bot and jobs stay out; messages are still stored and shown.
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id = synonym("bsuid")  # Meta's name for it
 
     conversation: Mapped[Conversation | None] = relationship(back_populates="contact", uselist=False)
 
@@ -248,6 +260,8 @@ class Message(Base):
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What WhatsApp said around the content: forwarded, group id, the ad that brought it, errors.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
@@ -610,3 +624,57 @@ class StoreProfile(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AdReferral(Base):
+    """A click-to-WhatsApp ad (or post) that brought a customer's message: shown on the chat
+    ("vino del anuncio …") and counted on the dashboard (leads and cost per ad)."""
+
+    __tablename__ = "ad_referrals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    source_type: Mapped[str | None] = mapped_column(String(16))
+    source_url: Mapped[str | None] = mapped_column(String(1000))
+    headline: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(String(1000))
+    ctwa_clid: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+PRICING_CATEGORIES = ("service", "utility", "marketing", "authentication")
+
+
+class WhatsAppRate(Base):
+    """What Meta charges per delivered message of a category, from `valid_from` on. Editing a rate
+    adds a row: a message keeps the price it was charged at."""
+
+    __tablename__ = "whatsapp_rates"
+    __table_args__ = (Index("ix_whatsapp_rates_category_valid_from", "category", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class MessageCharge(Base):
+    """What one outbound message cost, fixed on the first status that carried its pricing."""
+
+    __tablename__ = "message_charges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    billable: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(32))
+    pricing_type: Mapped[str | None] = mapped_column(String(32))  # regular | free_customer_service | ...
+    pricing_model: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    charged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)

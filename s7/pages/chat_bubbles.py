@@ -49,6 +49,8 @@ def message_bubble(row: MessageRow, contact_name: str) -> ui.element:
         .classes("w-full") as bubble,
         ui.element("div").classes("flex flex-col gap-1"),
     ):
+        if row.extra:
+            _extra(row.extra)
         if row.quoted:
             ui.label(f"↪ {row.quoted}").classes("text-xs italic text-slate-500 border-l-2 border-slate-400 pl-2")
         if row.revoked:
@@ -94,6 +96,12 @@ def _media(row: MessageRow) -> None:
         label = " · ".join(str(media[k])[:120] for k in ("name", "address") if media.get(k)) or "Ubicación"
     if row.type == "contacts":
         label = f"Contacto: {row.text}" if row.text else "Contacto"
+    if row.type == "unsupported":
+        kind = str(media.get("unsupported_type") or "").strip()
+        reasons = "; ".join(str(e) for e in media.get("errors") or [])
+        label = " · ".join(p for p in (label, f"tipo {kind[:40]}" if kind else "", reasons[:200]) if p)
+    if row.type in ("flow_reply", "address") and media.get("unreadable_response"):
+        label += " (no se pudo leer la respuesta completa)"
     state = media.get("state", "pending") if row.type in MEDIA_KINDS else None
     if state == "ready" and _file(row):
         return
@@ -138,6 +146,30 @@ def _enlarge(src: str) -> None:
         ui.image(src).classes("w-[80vw] max-w-3xl").props("fit=contain").on("click", dialog.close)
     dialog.on("hide", dialog.delete)
     dialog.open()
+
+
+def _extra(extra: dict[str, Any]) -> None:
+    """What WhatsApp says around the message: forwarded, sent in a group, from an ad, errors."""
+    marks = []
+    if extra.get("forwarded"):
+        marks.append("↪ Reenviado muchas veces" if extra["forwarded"] == "frequently" else "↪ Reenviado")
+    if extra.get("group_id"):
+        marks.append("👥 Escrito en un grupo (el bot no responde)")
+    if marks:
+        ui.label(" · ".join(marks)).classes("text-[11px] text-slate-500 italic").mark("message-marks")
+    referral = extra.get("referral")
+    if isinstance(referral, dict):
+        name = referral.get("headline") or referral.get("source_id") or "sin título"
+        with ui.column().classes("gap-0 bg-fuchsia-50 border-l-2 border-fuchsia-600 rounded px-2 py-1").mark("ad"):
+            ui.label(f"📣 Vino del anuncio «{str(name)[:200]}»").classes("text-xs font-semibold text-fuchsia-900")
+            if referral.get("body"):
+                ui.label(str(referral["body"])[:300]).classes("text-xs text-fuchsia-900")
+            url = str(referral.get("source_url") or "")
+            if url.startswith(("https://", "http://")):
+                link = ui.link("Ver anuncio", "#", new_tab=True).classes("text-xs")
+                link._props["href"] = url  # a value, never parsed as props
+    if extra.get("errors"):
+        ui.label("; ".join(str(e) for e in extra["errors"])[:300]).classes("text-[11px] text-red-700")
 
 
 def _coordinate(value: Any) -> float | None:

@@ -17,9 +17,10 @@ from s7.auth import CurrentUser
 from s7.db import session_scope
 from s7.domain.chats import conversations, messages
 from s7.domain.reads import inbox as inbox_queries
-from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow
+from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow, display_name
 from s7.pages import attachment, chat_actions, product_picker, template_dialog
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
+from s7.pages.chat_facts import FactsStrip
 from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, window_text
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, gone, shared_read
@@ -115,6 +116,7 @@ class ChatView:
             with ui.row().classes("w-full items-center no-wrap gap-1"):
                 self.owner_icon = ui.icon("smart_toy", size="16px")
                 self.owner = ui.label().classes("s7-chat-owner text-sm font-medium").mark("chat-owner")
+            self.facts = FactsStrip(self.id, self.user)
             with ui.row().classes("w-full items-center gap-1"):
                 self.take_button = (
                     ui.button("Tomar", icon="front_hand", on_click=self._take)
@@ -154,7 +156,7 @@ class ChatView:
     def _paint_header(self) -> None:
         h = self.header
         self.title.set_text(h.name)
-        self.subtitle.set_text(f"+{h.wa_id}")
+        self.subtitle.set_text(display_name(None, h.wa_id))
         who = owner(h.mode, h.assignee_name, h.human_source, h.awaiting_human)
         self.owner.set_text(who.text)
         self.owner.classes(replace=f"s7-chat-owner text-sm font-medium text-{who.color}")
@@ -163,6 +165,7 @@ class ChatView:
         self.lead.set_text(LEAD_LABEL.get(h.lead, ""))
         self.lead.props(f"color={LEAD_COLOR.get(h.lead, 'grey')}")
         self.lead.set_visibility(h.lead in ("HOT", "HOT_LOST", "WARM"))
+        self.facts.paint(h.facts)
         # Offer only what this user may do: a chat another seller holds cannot be taken, nor
         # released or reassigned by a seller (an admin still may).
         mine = h.mode == "HUMAN_TAKEOVER" and h.assigned_to == self.user.id

@@ -17,6 +17,8 @@ from s7.domain.chats.outcomes import SOURCES
 from s7.domain.reads import stats as stats_domain
 from s7.domain.reads.sales import Conversion
 from s7.domain.reads.stats import DashboardStats, Period
+from s7.pages.dashboard_costs import CostsSection
+from s7.pages.dashboard_costs import load as load_costs
 from s7.pages.layout import frame, io, live
 from s7.pages.words import count
 
@@ -154,6 +156,8 @@ class Dashboard:
 
     async def build(self) -> None:
         self.data = await io(_load, self.period, self.me.id)
+        self.costs = CostsSection(self.me)
+        self.costs.data = await io(load_costs, self.period, self.me.id)
         with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
             with ui.row().classes("w-full items-center"):
                 ui.label("Tablero").classes("text-2xl font-bold")
@@ -162,6 +166,7 @@ class Dashboard:
                     'no-caps unelevated toggle-color=primary data-testid="period"'
                 ).mark("period")
             self.content()
+            self.costs.render()
             with ui.expansion("¿Cómo se calcula cada número?", icon="help_outline").classes("w-full text-slate-600"):
                 for line in _DEFINITIONS:
                     ui.label(line).classes("text-sm")
@@ -176,6 +181,7 @@ class Dashboard:
         self.dirty = False
         self.data = await io(_load, self.period, self.me.id)
         self.content.refresh()
+        await self.costs.load(self.period)
 
     def _on_event(self, event: realtime.Event) -> None:
         if event.kind in _RELEVANT:
@@ -352,6 +358,9 @@ _DEFINITIONS = (
     "o sin resultado), cuántos terminaron en venta; por vendedor (quien registró el resultado) y por origen "
     "(Bot: lo encontró el bot; Anuncio: el cliente vino de un anuncio; Orgánico: ninguno de los dos).",
     "Tiempo a la venta: desde que el lead se puso caliente (o desde que empezó el episodio) hasta la venta; mediana.",
+    "Costo de WhatsApp: lo que Meta informa en cada aviso de estado («pricing»): cada mensaje enviado se cobra una "
+    "vez, con la tarifa vigente en ese momento; los gratuitos (ventana de atención, 72 h de anuncios) suman cero. "
+    "Por venta y por lead caliente: el costo del período dividido por las ventas / leads calientes del período.",
 )
 
 

@@ -56,7 +56,11 @@ MEDIA_LABEL = {
     "sticker": ("emoji_emotions", "Sticker"),
     "location": ("place", "Ubicación"),
     "contacts": ("contact_phone", "Contacto"),
-    "unsupported": ("help_outline", "Mensaje que WhatsApp no nos muestra"),
+    "unsupported": ("help_outline", "Mensaje no soportado: WhatsApp no nos muestra su contenido"),
+    "flow_reply": ("assignment", "Respondió un formulario"),
+    "address": ("home", "Mandó su dirección"),
+    "call_permission": ("call", "Permiso para llamar"),
+    "order": ("shopping_cart", "Pedido del catálogo"),
 }
 
 

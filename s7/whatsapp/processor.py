@@ -28,7 +28,7 @@ import logging
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 from s7.clock import now
 from s7.config import get_settings
 from s7.db import is_postgres, lock_key, session_scope
-from s7.domain.chats import inbound, lanes, messages
+from s7.domain.chats import consent, identity, inbound, lanes, messages
 from s7.domain.chats.inbound import Deferred, Incoming
 from s7.domain.models import Contact, InboundChat, InboundItem, WebhookEvent
 from s7.whatsapp import updates as up
 from s7.whatsapp import webhook
+from s7.whatsapp.contents import describe, extra_of, referral_of
 from s7.whatsapp.wakeup import BackgroundLoop
 from s7.whatsapp.webhook import WEBHOOK_CHANNEL, on_event_stored
 
@@ -166,6 +167,10 @@ def lane_of(update: up.Update) -> str:
         return f"st:{update.wamid}"
     if isinstance(update, up.CustomerMessage | up.BusinessEcho | up.HistoryMessage | up.ContactSync):
         return _customer_lane(getattr(update, "wa_id", None), getattr(update, "user_id", None))
+    if isinstance(update, up.MarketingPreference):
+        return _customer_lane(update.wa_id, update.user_id)
+    if isinstance(update, up.UserIdChange):
+        return _customer_lane(update.wa_id, update.previous)
     return SYSTEM_LANE
 
 
@@ -508,10 +513,19 @@ def dispatch(session: Session, update: up.Update, *, final: bool) -> str | None:
             error="; ".join(e.describe() for e in update.errors) or None,
             our_message_id=_our_message_id(update.callback_data),
             final=final,
+            pricing=None if update.pricing is None else asdict(update.pricing),
+            recipient=None if update.recipient_type == "group" else (update.recipient_id, update.recipient_user_id),
         )
     elif isinstance(update, up.ContactSync):
         if update.action == "add" and update.wa_id and update.full_name:
             inbound.receive_contact_name(session, wa_id=update.wa_id, full_name=update.full_name)
+    elif isinstance(update, up.MarketingPreference):
+        consent.apply_preference(
+            session, phone=update.wa_id, bsuid=update.user_id, value=update.value, at=update.timestamp,
+            detail=update.detail,
+        )  # fmt: skip
+    elif isinstance(update, up.UserIdChange):
+        identity.apply_user_id_change(session, update.previous, update.current, phone=update.wa_id, at=update.timestamp)
     elif isinstance(update, up.AccountUpdate):
         log.warning("WhatsApp account update: %s", update.event or update.raw)
     elif isinstance(update, up.WebhookError):
@@ -534,7 +548,9 @@ def _incoming(update: up.CustomerMessage | up.BusinessEcho | up.HistoryMessage) 
         user_id=getattr(update, "user_id", None),
         name=getattr(update, "name", None),
         context_wamid=getattr(update, "context_wamid", None),
-        referral=getattr(update, "referral", None),
+        referral=referral_of(update.referral) if getattr(update, "referral", None) else None,
+        username=getattr(update, "username", None),
+        extra=extra_of(update) if isinstance(update, up.CustomerMessage) else None,
     )
 
 
@@ -570,58 +586,6 @@ def _edits_existing(session: Session, content: up.Content) -> bool:
             log.info("deletion of unknown message %s ignored", content.original_wamid)
         return True
     return False
-
-
-def describe(content: up.Content) -> tuple[str, str | None, list[dict[str, str]] | None, dict[str, Any] | None]:
-    """Typed content → (Message.type, text, options, media). A selection keeps what was chosen
-    in `options` ([{id, title}]): the bot reads the id, the panel shows the title."""
-    if isinstance(content, up.Text):
-        return "text", content.body, None, None
-    if isinstance(content, up.ButtonReply):
-        return "button_reply", content.title, [{"id": content.id, "title": content.title}], None
-    if isinstance(content, up.ListReply):
-        option = {"id": content.id, "title": content.title}
-        if content.description:
-            option["description"] = content.description
-        return "list_reply", content.title, [option], None
-    if isinstance(content, up.TemplateButton):
-        return "quick_reply", content.text, [{"id": content.payload, "title": content.text}], None
-    if isinstance(content, up.Media):
-        media = {
-            "id": content.media_id,
-            "mime_type": content.mime_type,
-            "sha256": content.sha256,
-            "caption": content.caption,
-            "filename": content.filename,
-            "url": content.url,
-        }
-        if content.voice:
-            media["voice"] = True
-        if content.animated:
-            media["animated"] = True
-        return content.kind, content.caption, None, {k: v for k, v in media.items() if v is not None}
-    if isinstance(content, up.Location):
-        label = " · ".join(p for p in (content.name, content.address) if p) or None
-        media = {
-            "latitude": content.latitude,
-            "longitude": content.longitude,
-            "name": content.name,
-            "address": content.address,
-            "url": content.url,
-        }
-        return "location", label, None, {k: v for k, v in media.items() if v is not None}
-    if isinstance(content, up.SharedContacts):
-        names = [str((card.get("name") or {}).get("formatted_name") or "") for card in content.cards]
-        return "contacts", ", ".join(n for n in names if n) or None, None, {"contacts": list(content.cards)}
-    if isinstance(content, up.Order):
-        return "order", content.text, None, {"catalog_id": content.catalog_id, "items": list(content.items)}
-    if isinstance(content, up.System):
-        return "system", content.body, None, {"system_type": content.system_type, "new_wa_id": content.new_wa_id}
-    if isinstance(content, up.Unsupported):
-        errors = [e.describe() for e in content.errors]
-        return "unsupported", None, None, {"unsupported_type": content.type, "errors": errors}
-    # Reaction / Edit / Revoke never become rows of their own (see _edits_existing).
-    return "unsupported", None, None, {"unsupported_type": type(content).__name__}
 
 
 # ---- running in the app --------------------------------------------------------------------

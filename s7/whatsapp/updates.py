@@ -239,8 +239,8 @@ class CustomerMessage:
     """A customer wrote to the business (`messages` field, `value.messages[]`).
 
     Who wrote: `wa_id` (phone digits) and/or `user_id` (business-scoped id, BSUID) — since 2026
-    either may be missing — plus `username` when the customer has one. `customer_key` is the one
-    the update is keyed on. A message in a group carries `group_id`: never a 1:1 chat to answer.
+    either may be missing — plus `username` when the customer has one. A message in a group
+    carries `group_id`: never a 1:1 chat to answer.
     """
 
     envelope: Envelope
@@ -259,10 +259,6 @@ class CustomerMessage:
     group_id: str | None = None
     frequently_forwarded: bool = False
 
-    @property
-    def customer_key(self) -> str:
-        return self.wa_id or self.user_id or ""
-
 
 @dataclass(frozen=True, slots=True)
 class BusinessEcho:
@@ -277,10 +273,6 @@ class BusinessEcho:
     timestamp: datetime | None
     content: Content
     username: str | None = None
-
-    @property
-    def customer_key(self) -> str:
-        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +290,6 @@ class HistoryMessage:
     chunk_order: int | None = None
     progress: int | None = None
     user_id: str | None = None
-
-    @property
-    def customer_key(self) -> str:
-        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,7 @@ class FakeGraph:
     def __init__(
         self,
         token: str = "test-token",
-        version: str = "v23.0",
+        version: str = "v27.0",
         phone_number_id: str = "106540352242922",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -373,7 +373,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="A fake Graph API for tests run against real processes")
     parser.add_argument("--token", default="test-token")
     parser.add_argument("--phone-number-id", default="106540352242922")
-    parser.add_argument("--version", default="v23.0")
+    parser.add_argument("--version", default="v27.0")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()

@@ -44,7 +44,7 @@ def fresh_text(wamid: str, wa_id: str = "5491155550001", body: str = "hola") -> 
     """A text message sent just now (real clock: these tests cross process boundaries)."""
     payload = copy.deepcopy(load("text"))
     value = payload["entry"][0]["changes"][0]["value"]
-    value["contacts"][0]["wa_id"] = wa_id
+    value["contacts"][0].update(wa_id=wa_id, user_id=f"AR.{wa_id}")  # one BSUID per customer
     value["messages"][0].update({"from": wa_id, "id": wamid, "timestamp": str(int(now().timestamp()))})
     value["messages"][0]["text"]["body"] = body
     return payload

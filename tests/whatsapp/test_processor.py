@@ -370,9 +370,11 @@ def test_a_customer_changing_number_is_shown_as_a_system_notice(
     any_db: Settings, fake_clock: FakeClock, bot_calls: BotCalls
 ) -> None:
     deliver("system_changed_number")
-    [notice] = messages_of()
+    assert messages_of() == []  # the chat now goes by the new number
+    [notice] = messages_of("5491155550009")
     assert (notice.direction, notice.author, notice.type) == ("in", "system", "system")
-    conversation = conversation_of()
+    assert notice.text == "El cliente cambió su número de WhatsApp a +5491155550009."
+    conversation = conversation_of("5491155550009")
     assert conversation is not None and conversation.last_customer_at is None
 
 

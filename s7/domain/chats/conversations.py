@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from s7 import realtime
 from s7.clock import now
-from s7.domain.chats import gate, messages
+from s7.domain.chats import gate, identity, messages
 from s7.domain.chats.activity import preview_of, touch
 from s7.domain.chats.audit import actor_of, audit, changed
 from s7.domain.chats.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
 from s7.domain.chats.unread import mark_read, unread_counts
-from s7.domain.models import Contact, Conversation, Message, Note, User
+from s7.domain.models import Conversation, Message, Note, User
 
 __all__ = [  # leads and unread are re-exported: callers use conversations.add_intent & co.
     "BOT_ON",
@@ -98,27 +98,16 @@ def get(session: Session, conversation_id: int, *, for_update: bool = False) -> 
 
 
 def ensure_conversation(
-    session: Session, *, wa_id: str, name: str | None = None, user_id: str | None = None
+    session: Session,
+    *,
+    wa_id: str | None = None,
+    name: str | None = None,
+    user_id: str | None = None,
+    username: str | None = None,
 ) -> Conversation:
-    """The conversation of a WhatsApp contact, created on first contact (race-safe)."""
-    contact = session.scalar(select(Contact).where(Contact.wa_id == wa_id))
-    if contact is None:
-        nested = session.begin_nested()
-        try:
-            contact = Contact(wa_id=wa_id, name=name, user_id=user_id)
-            session.add(contact)
-            session.flush()
-            nested.commit()
-        except Exception:  # another worker created it between our select and insert
-            nested.rollback()
-            contact = session.scalar(select(Contact).where(Contact.wa_id == wa_id))
-            if contact is None:
-                raise
-    else:
-        if name and contact.name != name:
-            contact.name = name
-        if user_id and contact.user_id != user_id:
-            contact.user_id = user_id
+    """The conversation of a WhatsApp contact, created on first contact (race-safe). The customer
+    is found by phone, BSUID or username, whichever the update carries (`identity`)."""
+    contact = identity.resolve_contact(session, phone=wa_id, bsuid=user_id, username=username, name=name)
     conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
     if conversation is None:
         nested = session.begin_nested()
@@ -440,4 +429,5 @@ def bot_may_speak(session: Session, conversation: Conversation) -> bool:
         .where(Conversation.id == conversation.id)
         .with_for_update()
     ).one()
-    return fresh.mode == BOT_ON and fresh.awaiting_human_since is None
+    blocked = conversation.contact.blocked_at is not None  # a seller blocked the customer
+    return fresh.mode == BOT_ON and fresh.awaiting_human_since is None and not blocked

@@ -146,6 +146,9 @@ def _bot_says(session: Session, conversation: Conversation, text: str, *, at: da
             return True
         audit(session, conversation, "bot_message_skipped", actor="system", reason=why, why="window_closed")
         return False
+    if conversation.contact.blocked_at is not None:  # a seller blocked this customer: jobs stay out
+        audit(session, conversation, "bot_message_skipped", actor="system", reason=why, why="blocked")
+        return False
     messages.queue_outbound(session, conversation, author="bot", text=text)
     audit(session, conversation, why, actor="bot")
     return True

@@ -16,9 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
+from s7 import realtime
 from s7.clock import now
 from s7.domain import bot
-from s7.domain.chats import audit, conversations, messages, outcomes
+from s7.domain.billing import costs
+from s7.domain.bot import welcome
+from s7.domain.chats import ads, audit, consent, conversations, identity, messages
 from s7.domain.models import Author, Contact, Conversation, ItemState, Message, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
 PARKED_MARK = "No se pudo procesar: "  # on a parked customer message (cleared by a retry)
 RECEIPT_KINDS = ("read", "typing")  # outbox rows that are not messages (they are never echoed)
+NOT_FOR_THE_BOT = ("call_permission",)  # the customer's answer to our call request: for a person
 
 
 class Deferred(Exception):
@@ -48,6 +52,9 @@ class Incoming:
     name: str | None = None
     context_wamid: str | None = None
     referral: dict[str, Any] | None = None  # a click-to-WhatsApp ad brought the customer
+    username: str | None = None
+    # Around the content: forwarded, group_id (a group message), referral (the ad), errors.
+    extra: dict[str, Any] | None = None
 
 
 def stale(timestamp: datetime | None) -> bool:
@@ -72,7 +79,7 @@ def _locked_chat(session: Session, incoming: Incoming) -> Conversation:
             conversations.mark_locked(session, known.id)
             return known
     conversation = conversations.ensure_conversation(
-        session, wa_id=incoming.wa_id, name=incoming.name, user_id=incoming.user_id
+        session, wa_id=incoming.wa_id, name=incoming.name, user_id=incoming.user_id, username=incoming.username
     )
     return conversations.lock_for_turn(session, conversation.id)
 
@@ -84,7 +91,7 @@ def _same_identity(contact: Contact, incoming: Incoming) -> bool:
 
 
 def _record(session: Session, conversation: Conversation, incoming: Incoming, **fields: Any) -> Message | None:
-    return messages.record_inbound(
+    message = messages.record_inbound(
         session,
         conversation,
         wa_message_id=incoming.wamid,
@@ -96,6 +103,10 @@ def _record(session: Session, conversation: Conversation, incoming: Incoming, **
         created_at=incoming.timestamp or now(),
         **fields,
     )
+    if message is not None and incoming.extra:
+        message.extra = incoming.extra
+        session.flush()
+    return message
 
 
 # ---- the entries ----------------------------------------------------------------------------------
@@ -113,15 +124,27 @@ def receive_customer_message(session: Session, incoming: Incoming, *, notes: lis
         if message is None:
             return None
     else:
-        conversations.on_customer_message(session, conversation, message)
         if incoming.referral:
-            outcomes.note_ad_referral(session, conversation, incoming.referral)
+            ads.record_referral(session, conversation, message, incoming.referral)  # + the episode's source
+        if (incoming.extra or {}).get("group_id"):
+            conversations.touch(session, conversation, message)  # shown in the chat; no 1:1 window either
+        else:
+            conversations.on_customer_message(session, conversation, message)
+    if (incoming.extra or {}).get("group_id"):
+        return message  # a group message (also one retried after parking): never a 1:1 bot turn
+    if consent.on_customer_text(session, conversation, message.text if message.type == "text" else None):
+        return message  # "BAJA": opted out (told once), not a question for the bot
     if stale(incoming.timestamp):
         log.info("no auto-reply to %s: sent at %s, delivered late", incoming.wamid, incoming.timestamp)
         return message
+    if not consent.bot_allowed(conversation.contact) or message.type in NOT_FOR_THE_BOT:
+        return message  # a blocked contact, or an answer only a person should read
     try:
         with session.begin_nested():
-            bot.respond(session, conversation, message)
+            if message.type == "request_welcome":
+                welcome.welcome_once(session, conversation)
+            else:
+                bot.respond(session, conversation, message)
     except Exception as exc:
         log.exception("the bot failed on %s", incoming.wamid)
         if notes is not None:
@@ -130,8 +153,16 @@ def receive_customer_message(session: Session, incoming: Incoming, *, notes: lis
 
 
 def receive_system_notice(session: Session, incoming: Incoming) -> Message | None:
-    """WhatsApp's own notice in a chat (e.g. the customer changed number): shown, not spoken."""
+    """WhatsApp's own notice in a chat (the customer changed number or BSUID): the contact takes
+    the new ids (`media.new_wa_id` / `media.user_id`) and the chat shows it; not the customer speaking."""
     conversation = _locked_chat(session, incoming)
+    notice = incoming.media or {}
+    if notice.get("new_wa_id") or notice.get("user_id"):
+        contact = identity.change_ids(
+            session, conversation.contact, new_phone=notice.get("new_wa_id"), new_bsuid=notice.get("user_id")
+        )
+        chat = conversations.ensure_conversation(session, wa_id=contact.wa_id, user_id=contact.bsuid)
+        conversation = conversations.get(session, chat.id, for_update=True)
     return _record(session, conversation, incoming, author=Author.SYSTEM, direction="in")
 
 
@@ -163,6 +194,24 @@ def receive_history_message(
     message = _record(session, conversation, incoming, author=author, status=status)
     if message is not None:
         conversations.touch(session, conversation, message)
+    elif incoming.media and incoming.media.get("id"):
+        fill_placeholder(session, incoming)
+    return message
+
+
+def fill_placeholder(session: Session, incoming: Incoming) -> Message | None:
+    """A backfilled media message first arrives as a `media_placeholder`; the later webhook with
+    the same wamid carries the real media: it replaces the placeholder (and is fetched)."""
+    message = messages.find_by_wamid(session, incoming.wamid, for_update=True)
+    placeholder = message is not None and message.type == "unsupported"
+    if not placeholder or (message.media or {}).get("unsupported_type") != "media_placeholder":
+        return None
+    message.type, message.text, message.media = incoming.type, incoming.text, incoming.media
+    session.flush()
+    from s7.domain.media import store as media_store  # local, like messages.record_inbound
+
+    media_store.enqueue_fetch(session, message)
+    realtime.publish_after_commit(session, "message", conversation_id=message.conversation_id, message_id=message.id)
     return message
 
 
@@ -175,9 +224,16 @@ def receive_status(
     error: str | None,
     our_message_id: int | None,
     final: bool,
+    pricing: dict[str, Any] | None = None,
+    recipient: tuple[str | None, str | None] | None = None,
 ) -> str | None:
     """A tick for one of our messages. Matched by wamid, or by our callback data when the tick
-    beats the Graph response that tells us the wamid. Returns a note when it was dropped."""
+    beats the Graph response that tells us the wamid. Returns a note when it was dropped.
+
+    `recipient` (phone, BSUID) links the two ids of a customer we wrote to; `pricing` (billable,
+    pricing_model, category, type) fixes what the message cost, once (`billing.costs`)."""
+    if recipient is not None:
+        identity.learn(session, phone=recipient[0], bsuid=recipient[1])
     message = messages.find_by_wamid(session, wamid, for_update=True)
     if message is None and our_message_id is not None:
         message = _our_send(session, our_message_id, wamid)
@@ -192,6 +248,16 @@ def receive_status(
     if status == "failed" and not error:
         error = "Falló el envío"
     messages.apply_status(session, message, status, at=at, error=error, wa_message_id=wamid)
+    if pricing is not None:
+        costs.charge(
+            session,
+            message,
+            billable=pricing.get("billable"),
+            category=pricing.get("category"),
+            pricing_type=pricing.get("type"),
+            pricing_model=pricing.get("pricing_model"),
+            at=at,
+        )
     return None
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from s7 import realtime
 from s7.clock import now
 from s7.db import is_postgres
-from s7.domain.chats import activity, gate
+from s7.domain.chats import activity, gate, identity
 from s7.domain.models import Conversation, Message, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -347,6 +347,8 @@ def new_outbound(
 def send(session: Session, conversation: Conversation, message: Message, payload: dict[str, Any]) -> None:
     """THE send path: the outbox row for a message from `new_outbound`, in the caller's
     transaction, behind the send gate when a bot or a job wrote it."""
+    # The phone when known; a username-only customer gets the BSUID (sent as `recipient`).
+    payload = {**payload, "to": identity.address_of(conversation.contact)}
     _add_outbox(session, conversation.id, message.id, message.type, payload, gated=gate.is_gated(message.author))
     activity.touch(session, conversation, message)
 

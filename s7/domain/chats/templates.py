@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from s7.clock import now
-from s7.domain.chats import messages
+from s7.domain.chats import consent, messages
 from s7.domain.models import TEMPLATE_USES, Conversation, Message, MessageTemplate
 
 APPROVED = "APPROVED"
@@ -198,6 +198,8 @@ def queue_template(
     if not template.approved:
         label = STATUS_LABEL.get(template.status, template.status.lower())
         raise TemplateRefused(f"La plantilla «{name}» está {label}: WhatsApp no la deja enviar")
+    if (template.category or "").upper() == "MARKETING" and not consent.may_send_marketing(conversation.contact):
+        raise TemplateRefused("Este cliente no quiere recibir promociones: no se le mandan plantillas de marketing")
     values = [" ".join(str(p).split()) for p in params]
     if len(values) != len(template.variables):
         raise TemplateRefused(f"La plantilla «{name}» pide {len(template.variables)} dato(s) y recibió {len(values)}")

@@ -34,10 +34,12 @@ class ConversationFilter:
 @dataclass(frozen=True)
 class ListedConversation:
     conversation: Conversation
-    wa_id: str
+    wa_id: str | None  # None when WhatsApp never told us the phone (username-only customer)
     name: str | None
     assignee_name: str | None
     unread: int
+    bsuid: str | None = None
+    username: str | None = None
 
 
 def sort_at() -> Any:
@@ -55,7 +57,15 @@ def _like(value: str) -> str:
 def _base(viewer_id: int) -> Select:
     assignee = aliased(User)
     return (
-        select(Conversation, Contact.wa_id, Contact.name, assignee.name, unread_count(viewer_id).label("unread"))
+        select(
+            Conversation,
+            Contact.wa_id,
+            Contact.name,
+            assignee.name,
+            unread_count(viewer_id).label("unread"),
+            Contact.bsuid,
+            Contact.username,
+        )
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(assignee, assignee.id == Conversation.assigned_to)
     )
@@ -135,6 +145,7 @@ def _scan_match(q: str) -> Any:
     pattern = _like(q)
     matches = [
         Contact.name.ilike(pattern, escape="\\"),
+        Contact.username.ilike(_like(q.lstrip("@")), escape="\\"),
         exists().where(Message.conversation_id == Conversation.id, Message.text.ilike(pattern, escape="\\")),
     ]
     digits = "".join(c for c in q if c.isdigit())
@@ -153,7 +164,7 @@ def list_conversations(
     statement = _apply(_base(viewer_id), viewer_id, f, session)
     order = sort_at()
     page = session.execute(statement.order_by(order.desc(), Conversation.id.desc()).limit(limit).offset(offset))
-    return [ListedConversation(c, wa_id, name, assignee, count or 0) for c, wa_id, name, assignee, count in page], total
+    return [ListedConversation(c, w, n, a, count or 0, b, u) for c, w, n, a, count, b, u in page], total
 
 
 def one(session: Session, viewer_id: int, conversation_id: int) -> ListedConversation:
@@ -161,9 +172,9 @@ def one(session: Session, viewer_id: int, conversation_id: int) -> ListedConvers
     row = session.execute(_base(viewer_id).where(Conversation.id == conversation_id)).one_or_none()
     if row is None:
         raise NotFound("No existe esa conversación")
-    conversation, wa_id, name, assignee, count = row
+    conversation, wa_id, name, assignee, count, bsuid, username = row
     session.refresh(conversation)  # the row may have just changed in this transaction
-    return ListedConversation(conversation, wa_id, name, assignee, count or 0)
+    return ListedConversation(conversation, wa_id, name, assignee, count or 0, bsuid, username)
 
 
 def recent_messages(

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from s7 import realtime
 from s7.domain.chats import conversations
 from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
-from s7.domain.reads import conversation_list
+from s7.domain.reads import contact_facts, conversation_list
+from s7.domain.reads.contact_facts import ContactFacts
 
 # Filter key → label shown on the chip (es-AR).
 FILTERS: dict[str, str] = {
@@ -31,6 +32,10 @@ FILTERS: dict[str, str] = {
 }
 PAGE_SIZE = 50
 MAX_ROWS = 300  # the list grows by pages up to this; past it, search is the way
+
+
+# Who the customer is when there is no profile name: the phone, else @username, else the BSUID.
+CUSTOMER_KEY = func.coalesce(Contact.wa_id, literal("@") + Contact.username, Contact.bsuid, literal(""))
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class ChatHeader:
     human_source: str | None
     awaiting_human: bool
     last_customer_at: datetime | None
+    facts: ContactFacts | None = None  # ad, consent, block, WhatsApp cost (reads.contact_facts)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class MessageRow:
     edited: bool
     revoked: bool
     quoted: str | None  # preview of the message this one answers, if we have it
+    extra: dict[str, Any] | None = None  # forwarded, group_id, referral, errors (see whatsapp.contents)
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,7 @@ def list_chats(
     assignee = aliased(User)
     sort_at = _sort_at().label("sort_at")
     statement = (
-        select(Conversation, Contact.name, Contact.wa_id, assignee.name, sort_at)
+        select(Conversation, Contact.name, CUSTOMER_KEY, assignee.name, sort_at)
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(assignee, assignee.id == Conversation.assigned_to)
     )
@@ -173,9 +180,12 @@ def list_chats(
     ]
 
 
-def display_name(name: str | None, wa_id: str) -> str:
+def display_name(name: str | None, wa_id: str | None) -> str:
     name = " ".join((name or "").split())
-    return name[:80] if name else f"+{wa_id}"
+    # `wa_id` here is the customer's key (`CUSTOMER_KEY`): phone digits, else @username or BSUID.
+    if name:
+        return name[:80]
+    return f"+{wa_id}" if wa_id and wa_id.isdigit() else (wa_id or "Cliente")
 
 
 # ---- one chat ----------------------------------------------------------------------------------------
@@ -183,7 +193,7 @@ def display_name(name: str | None, wa_id: str) -> str:
 
 def chat_header(session: Session, conversation_id: int) -> ChatHeader | None:
     row = session.execute(
-        select(Conversation, Contact.name, Contact.wa_id, User.name)
+        select(Conversation, Contact.name, CUSTOMER_KEY, User.name)
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(User, User.id == Conversation.assigned_to)
         .where(Conversation.id == conversation_id)
@@ -203,6 +213,7 @@ def chat_header(session: Session, conversation_id: int) -> ChatHeader | None:
         human_source=conv.human_source,
         awaiting_human=conv.awaiting_human_since is not None,
         last_customer_at=conv.last_customer_at,
+        facts=contact_facts.facts(session, conv),
     )
 
 
@@ -232,6 +243,7 @@ def _message_rows(session: Session, statement: Select) -> list[MessageRow]:
             edited=bool(m.edited),
             revoked=bool(m.revoked),
             quoted=quoted.get(m.context_wa_id) if m.context_wa_id else None,
+            extra=dict(m.extra) if m.extra else None,
         )
         for m, author_name in found
     ]
@@ -298,7 +310,7 @@ def conversation_names(session: Session, conversation_ids: list[int]) -> dict[in
     if not conversation_ids:
         return {}
     rows = session.execute(
-        select(Conversation.id, Contact.name, Contact.wa_id)
+        select(Conversation.id, Contact.name, CUSTOMER_KEY)
         .join(Contact, Contact.id == Conversation.contact_id)
         .where(Conversation.id.in_(conversation_ids))
     )

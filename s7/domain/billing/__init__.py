@@ -1,0 +1,1 @@
+"""What WhatsApp costs: the admin's rate table and one charge per billed outbound message."""
