@@ -85,10 +85,12 @@ class CostsSection:
                 ).classes("text-xs text-amber-800")
             with ui.row().classes("w-full gap-4 items-start"):
                 for title, lines, marker in (
-                    ("Por día", report.by_day, "wa-cost-days"),
-                    ("Por chat (los que más costaron)", report.by_chat, "wa-cost-chats"),
-                    ("Por vendedor (chat asignado)", report.by_seller, "wa-cost-sellers"),
-                    ("Por anuncio", report.by_ad, "wa-cost-ads"),
+                    # Labels unlike the rest of the dashboard's ("Por día"...): tests and people
+                    # find each card by its words.
+                    ("Costo día a día", report.by_day, "wa-cost-days"),
+                    ("Chats que más costaron", report.by_chat, "wa-cost-chats"),
+                    ("Costo según el vendedor del chat", report.by_seller, "wa-cost-sellers"),
+                    ("Costo según el anuncio de origen", report.by_ad, "wa-cost-ads"),
                 ):
                     with ui.column().classes("grow basis-56 gap-1 min-w-0").mark(marker):
                         ui.label(title).classes("text-sm text-slate-600")

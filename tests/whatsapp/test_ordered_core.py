@@ -42,7 +42,7 @@ BURST = [
 def text_from(wa_id: str, wamid: str, body: str, *, at: int | None = None) -> dict[str, Any]:
     payload = copy.deepcopy(load("text"))
     value = payload["entry"][0]["changes"][0]["value"]
-    value["contacts"][0]["wa_id"] = wa_id
+    value["contacts"][0].update(wa_id=wa_id, user_id=f"AR.{wa_id}")  # one BSUID per customer
     value["messages"][0].update({"from": wa_id, "id": wamid, "timestamp": str(at or int(now().timestamp()))})
     value["messages"][0]["text"]["body"] = body
     return payload
