@@ -5,6 +5,7 @@ WhatsApp cost for admins, and the dashboard's "¿cuánto nos costó WhatsApp?"."
 from __future__ import annotations
 
 import copy
+import time
 
 from nicegui.testing import User
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from s7.clock import now
 from s7.db import session_scope
 from s7.domain.chats import messages
 from s7.domain.models import Conversation, Message
+from s7.whatsapp import processor
 from tests.pages.inbox_helpers import make_user, sign_in
 from tests.pages.page_helpers import clean_realtime_bus  # noqa: F401 - autouse fixture
 from tests.whatsapp.conftest import load
@@ -20,8 +22,16 @@ from tests.whatsapp.test_processor import deliver
 
 
 def chat_id() -> int:
-    with session_scope() as session:
-        return session.scalars(select(Conversation.id)).one()
+    """The one chat, once applied (the app under test may run its own processor, which can take
+    the event before the test's `deliver` does)."""
+    for _ in range(100):
+        processor.process_pending()
+        with session_scope() as session:
+            found = session.scalars(select(Conversation.id)).all()
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError("the customer's message never became a chat")
 
 
 def message_id(wamid: str) -> int:
