@@ -375,7 +375,8 @@ def _apply_item(session: Session, reader: _UpdateReader, item: _Item) -> datetim
         item.state = "done"  # settled as it stands after the last attempt
         return None
     except Exception as exc:
-        log.exception("inbound item %s (%s) failed, attempt %d", item.id, item.kind, item.attempts)
+        # A warning with its traceback: it will be retried. Parking it (below) is the error.
+        log.warning("inbound item %s (%s) failed, attempt %d", item.id, item.kind, item.attempts, exc_info=True)
         item.error = _short(exc)[:4000]
         if not final:
             return at + _delay(item.attempts)
