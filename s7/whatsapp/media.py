@@ -254,6 +254,9 @@ class Fetcher:
             await asyncio.gather(*(one(item) for item in due))
         return len(due)
 
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
     async def drain(self, max_rounds: int = 50) -> int:
         total = 0
         for _ in range(max_rounds):
@@ -264,21 +267,11 @@ class Fetcher:
         return total
 
 
-async def _fetch_round(fetcher: Fetcher) -> int:
-    return await fetcher.run_once()
-
-
-async def _close_fetcher(fetcher: Fetcher) -> None:
-    await fetcher.source.aclose()
-
-
 _service: Service[Fetcher] = Service(
     "media-fetcher",
-    _fetch_round,
     poll_seconds=POLL_SECONDS,
     channel=store.MEDIA_CHANNEL,
     subscribe=store.on_fetch_queued,
-    close=_close_fetcher,
 )
 
 

@@ -293,6 +293,9 @@ class Sender:
             await asyncio.gather(*(self._deliver(item) for item in claimed))
         return len(claimed)
 
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
     async def drain(self, max_rounds: int = 100) -> int:
         """Rounds until nothing is due now (tests, the CLI). Returns rows handled."""
         total = 0
@@ -348,21 +351,11 @@ def default_transport() -> Transport:
 
 
 # ---- running in the app --------------------------------------------------------------------
-async def _send_round(sender: Sender) -> int:
-    return await sender.run_once()
-
-
-async def _close_sender(sender: Sender) -> None:
-    await sender.transport.aclose()
-
-
 _service: Service[Sender] = Service(
     "outbox-sender",
-    _send_round,
     poll_seconds=POLL_SECONDS,
     channel=messages.OUTBOX_CHANNEL,
     subscribe=messages.on_outbox_committed,
-    close=_close_sender,
 )
 
 

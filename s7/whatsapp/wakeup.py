@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -19,7 +19,7 @@ from s7.config import get_settings
 from s7.realtime import run_on_loop
 
 log = logging.getLogger(__name__)
-W = TypeVar("W")
+W = TypeVar("W", bound="Worker")
 
 
 def pg_conninfo(database_url: str) -> str:
@@ -135,32 +135,33 @@ class BackgroundLoop:
                 await asyncio.wait_for(self._stopping.wait(), timeout=2)
 
 
+class Worker(Protocol):
+    async def run_once(self) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Service(Generic[W]):
     """A background loop around one worker object (the outbox's sender, the media fetcher):
     `start(worker)` makes it current and subscribes the loop's wake-up; `stop()` finishes the
-    round in hand and closes the worker's client. One shape for every such module-level service.
-    """
+    round in hand and closes the worker. One shape for every such module-level service."""
 
     def __init__(
         self,
         name: str,
-        run_round: Callable[[W], Awaitable[int]],
         *,
         poll_seconds: float,
         channel: str | None,
         subscribe: Callable[[Callable[[], None]], Callable[[], None]],
-        close: Callable[[W], Awaitable[None]],
     ) -> None:
         self.worker: W | None = None
-        self._run_round = run_round
         self._subscribe = subscribe
-        self._close = close
         self._unsubscribe: Callable[[], None] | None = None
         self.loop = BackgroundLoop(name, self._work, poll_seconds=poll_seconds, channel=channel)
 
     async def _work(self) -> int:
         assert self.worker is not None
-        return await self._run_round(self.worker)
+        return await self.worker.run_once()
 
     def start(self, worker: W) -> None:
         if self.loop.running:
@@ -175,7 +176,7 @@ class Service(Generic[W]):
             self._unsubscribe = None
         await self.loop.stop()
         if self.worker is not None:
-            await self._close(self.worker)
+            await self.worker.aclose()
             self.worker = None
 
     def wake(self) -> None:
