@@ -21,16 +21,31 @@ import sys
 
 from s7 import realtime
 from s7.config import get_settings
-from s7.db import get_engine, reset_engine
+from s7.db import get_engine
 
 log = logging.getLogger(__name__)
 
 RESTART_PAUSE_SECONDS = 1.0
-STOP_GRACE_SECONDS = 15.0
+STOP_GRACE_SECONDS = 10.0  # the child's own graceful stop; the supervisor waits a little longer
+SUPERVISOR_GRACE_SECONDS = 15.0
 PARENT_CHECK_SECONDS = 1.0
 
 
 # ---- the child ------------------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when the web process dies, however it dies (even
+    kill -9). Safe because every batch is one transaction: what was in hand rolls back and the
+    lanes are free again as soon as the connection drops."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent check in serve() still ends us
+        pass
+
+
 async def serve(stop: asyncio.Event | None = None) -> None:
     from s7.whatsapp import processor
 
@@ -52,18 +67,33 @@ async def serve(stop: asyncio.Event | None = None) -> None:
                 log.warning("procesador: el proceso web terminó; salgo")
                 break
     finally:
-        await processor.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(processor.stop(), STOP_GRACE_SECONDS)
         realtime.enable_bridge(False)
         realtime.bind_loop(None)
-        reset_engine()
 
 
 def main() -> None:
+    """Run until SIGTERM or the parent's death, then exit without waiting for worker threads: a
+    batch still in hand is one transaction and rolls back (nothing acknowledged is lost)."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the kernel was told to watch it
+        os._exit(0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [processor] %(message)s")
     for noisy in ("httpx", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     get_settings()
-    asyncio.run(serve())
+    loop = asyncio.new_event_loop()
+    code = 0
+    try:
+        loop.run_until_complete(serve())
+    except Exception:
+        log.exception("el procesador de mensajes falló")
+        code = 1
+    finally:
+        logging.shutdown()
+        os._exit(code)  # not asyncio.run: its executor shutdown would wait for threads still in a batch
 
 
 # ---- the parent's side ------------------------------------------------------------------------------
@@ -103,7 +133,7 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
             try:
-                await asyncio.wait_for(process.wait(), STOP_GRACE_SECONDS)
+                await asyncio.wait_for(process.wait(), SUPERVISOR_GRACE_SECONDS)
             except TimeoutError:
                 log.warning("el procesador no terminó a tiempo; lo detengo")
                 with contextlib.suppress(ProcessLookupError):
