@@ -29,6 +29,12 @@ RESTART_PAUSE_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0  # the child's own graceful stop; the supervisor waits a little longer
 SUPERVISOR_GRACE_SECONDS = 15.0
 PARENT_CHECK_SECONDS = 1.0
+PARENT_ENV = "S7_PROCESSOR_PARENT"  # the web process's pid, set by the supervisor
+
+
+def expected_parent() -> int:
+    """The web process that started us (not whoever our parent is by the time we look)."""
+    return int(os.environ.get(PARENT_ENV) or os.getppid())
 
 
 # ---- the child ------------------------------------------------------------------------------------
@@ -41,7 +47,8 @@ def _die_with_parent() -> None:
         import ctypes.util
 
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if libc.prctl(1, int(signal.SIGKILL)) != 0:  # PR_SET_PDEATHSIG
+            log.warning("prctl(PR_SET_PDEATHSIG) falló: errno %d", ctypes.get_errno())
     except (OSError, AttributeError):  # not Linux: the parent check in serve() still ends us
         pass
 
@@ -53,7 +60,7 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    parent = os.getppid()
+    parent = expected_parent()
     get_engine()
     realtime.bind_loop(loop)
     realtime.enable_bridge(True)
@@ -76,9 +83,8 @@ async def serve(stop: asyncio.Event | None = None) -> None:
 def main() -> None:
     """Run until SIGTERM or the parent's death, then exit without waiting for worker threads: a
     batch still in hand is one transaction and rolls back (nothing acknowledged is lost)."""
-    parent = os.getppid()
     _die_with_parent()
-    if os.getppid() != parent:  # the parent died before the kernel was told to watch it
+    if os.getppid() != expected_parent():  # it died before the kernel was told to watch it
         os._exit(0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [processor] %(message)s")
     for noisy in ("httpx", "sqlalchemy.engine"):
@@ -117,7 +123,11 @@ class Supervisor:
     async def _run(self) -> None:
         while not self._stopping:
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "s7.whatsapp.processor_process", stdin=asyncio.subprocess.DEVNULL
+                sys.executable,
+                "-m",
+                "s7.whatsapp.processor_process",
+                stdin=asyncio.subprocess.DEVNULL,
+                env={**os.environ, PARENT_ENV: str(os.getpid())},
             )
             code = await self._process.wait()
             if self._stopping:

@@ -97,3 +97,18 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
+
+
+def test_a_processor_still_starting_when_the_web_process_is_killed_leaves_no_orphan(pg_db: Settings) -> None:
+    """The child may still be importing when its parent dies: it must notice, not adopt init as
+    its parent and keep applying lanes."""
+    server = ServerProcess(server_env(pg_db))
+    try:
+        server.wait_ready(timeout=90)
+        wait_for(lambda: len(processor_children(server.process.pid)) == 1)
+        [child] = processor_children(server.process.pid)
+        server.process.kill()
+        server.process.wait(timeout=10)
+        wait_for(lambda: not _alive(child), timeout=15)
+    finally:
+        server.stop()
