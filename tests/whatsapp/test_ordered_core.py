@@ -197,3 +197,18 @@ def test_two_replicas_apply_one_customers_burst_in_arrival_order(pg_db: Settings
     assert texts_of("5491155556666", "customer") == [f"mensaje {i}" for i in range(24)]
     with session_scope() as session:
         assert session.scalar(select(InboundItem.id).where(InboundItem.state != "done").limit(1)) is None
+
+
+def test_a_known_customer_writing_with_a_new_username_has_it_stored(
+    any_db: Settings, fake_clock: FakeClock, bot_calls: BotCalls
+) -> None:
+    """The one-statement path for known customers must not skip what ensure_conversation updates."""
+    store_event(encode(text_from("5491155558888", "wamid.U1", "hola")))
+    processor.process_pending()
+    later = text_from("5491155558888", "wamid.U2", "sigo yo")
+    later["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["username"] = "sofi.compras"
+    store_event(encode(later))
+    processor.process_pending()
+    with session_scope() as session:
+        contact = session.scalar(select(Contact).where(Contact.wa_id == "5491155558888"))
+        assert contact is not None and contact.username == "sofi.compras"

@@ -85,8 +85,11 @@ def _locked_chat(session: Session, incoming: Incoming) -> Conversation:
 
 
 def _same_identity(contact: Contact, incoming: Incoming) -> bool:
-    return (not incoming.name or contact.name == incoming.name) and (
-        not incoming.user_id or contact.user_id == incoming.user_id
+    """Nothing `ensure_conversation` would update or link: same name, BSUID and username."""
+    return (
+        (not incoming.name or contact.name == incoming.name)
+        and (not incoming.user_id or contact.user_id == incoming.user_id)
+        and (not incoming.username or contact.username == incoming.username)
     )
 
 
