@@ -323,7 +323,6 @@ def _pending_items(session: Session, keys: list[str]) -> dict[str, list[_Item]]:
 
 
 def _apply_batch(token: str, keys: list[str]) -> int:
-    ended = 0
     careful: list[str] = []
     with session_scope() as session:
         held = _held_lanes(session, token, keys)
@@ -337,7 +336,7 @@ def _apply_batch(token: str, keys: list[str]) -> int:
                 careful.append(key)  # failed before: after this batch, item by item (see below)
                 continue
             released[key] = _run_lane(session, reader, items, results)
-            ended += sum(1 for item in results if item.chat_key == key and item.state != "pending")
+        ended = sum(1 for item in results if item.state != "pending")
         _write_results(session, results)
         _release_lanes(session, released)
     # Lanes whose head failed before get the careful path: each item in its own transactions.
