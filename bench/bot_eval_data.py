@@ -10,6 +10,7 @@ good seller would offer, and this script resolves them to the acceptable SKUs.
 
 Written before any tuning of search or bot (issue #16); the split between tuning and
 held-out items is by a hash of the item id, so nobody picks which half an item lands in.
+The session-3 additions (`*_TUNE_S3`) go to the tuning half by hand and never to the held-out one.
 """
 
 from __future__ import annotations
@@ -421,6 +422,38 @@ NOT_SOLD: list[tuple[str, str]] = [
     ("n22", "perfume de mujer"), ("n23", "cortinas blackout"), ("n24", "funda para el sillon"),
 ]  # fmt: skip
 
+# Added in session 3, after the first report, to the TUNE half only (never held out): more
+# things the store does not sell, written to tempt partial matching (a word of the catalog used
+# for something else, a prefix, a synonym, a feature of a product), and in-catalog look-alikes
+# so a fix cannot buy fewer false offers with dead ends.
+NOT_SOLD_TUNE_S3: list[tuple[str, str]] = [
+    ("t3n01", "tenés lavavajillas?"), ("t3n02", "arreglan celulares? se me rompió la pantalla"),
+    ("t3n03", "una gift card para regalarle a mi hermana"), ("t3n04", "tarjeta de memoria micro sd de 128"),
+    ("t3n05", "tenés algo para el auto?"), ("t3n06", "un casco para la moto"),
+    ("t3n07", "hacen carga virtual para el celu?"), ("t3n08", "un escritorio para poner la compu"),
+    ("t3n09", "tenés cápsulas para la dolce gusto?"), ("t3n10", "un robot de cocina"),
+    ("t3n11", "aceite de oliva"), ("t3n12", "una planchita para el pelo"),
+    ("t3n13", "cartuchos de tinta para la epson"), ("t3n14", "un chip de personal"),
+    ("t3n15", "vidrio templado para el a15"), ("t3n16", "una licuadora"),
+    ("t3n17", "ojotas para la playa"), ("t3n18", "un inflador para la bici"),
+    ("t3n19", "zapatos de vestir para un casamiento"), ("t3n20", "una pizza de muzza grande"),
+    ("t3n21", "tenés carga virtual?"), ("t3n22", "una parrilla eléctrica"),
+]  # fmt: skip
+PRODUCT_ITEMS_TUNE_S3: list[tuple[str, str, dict[str, Any]]] = [
+    ("t3p01", "cargador para el iphone", {"types": ["accesorios_cel:cargador"]}),
+    ("t3p02", "silla para el escritorio", {"types": ["sillas"]}),
+    ("t3p03", "lavarropas de carga frontal", {"types": ["lavarropas"], "name_has": "Carga Frontal"}),
+    ("t3p04", "una freidora que no use aceite", {"types": ["freidoras"]}),
+    ("t3p05", "la funda del a35", {"types": ["accesorios_cel:funda"], "name_has": "A35"}),
+    ("t3p06", "zapatilas para trotar en la plaza", {"types": ["zap_running"]}),
+    ("t3p07", "un motorola para mi vieja", {"types": ["celulares"], "brand": "Motorola"}),
+    ("t3p08", "cafetera para capsulas", {"types": ["cafeteras"]}),
+    ("t3p09", "una heladera para el quincho", {"types": ["heladeras"]}),
+    ("t3p10", "auriculares con cable", {"types": ["auris_cable"]}),
+    ("t3p11", "microondas con grill", {"types": ["microondas"], "name_has": "Grill"}),
+    ("t3p12", "una aspiradora robot", {"types": ["aspiradoras"]}),
+]  # fmt: skip
+
 # Store facts: with an empty profile the only honest answer is "un vendedor te confirma".
 STORE_FACTS: list[tuple[str, str, str]] = [
     ("s01", "hacen envios a cordoba?", "shipping"), ("s02", "cuanto sale el envio a rosario?", "shipping"),
@@ -543,6 +576,15 @@ def build() -> dict[str, Any]:
         items.append(item)
     for item in items:
         item["split"] = split_of(item["id"])
+    for item_id, text, accept in PRODUCT_ITEMS_TUNE_S3:
+        skus = resolve(accept, products)
+        if not skus:
+            raise SystemExit(f"{item_id}: no acceptable product in stock for {accept}")
+        items.append(
+            {"id": item_id, "kind": "product", "turns": [text], "accept": skus, "label": accept, "split": "tune"}
+        )
+    for item_id, text in NOT_SOLD_TUNE_S3:
+        items.append({"id": item_id, "kind": "not_sold", "turns": [text], "accept": [], "split": "tune"})
     return {"products": products, "items": items}
 
 
