@@ -46,6 +46,9 @@ _HEAD_MIN_GRADE = 0.84  # the thing asked for must be clearly there: no short pr
 _KIND_MIN = 2  # brands whose names start with a word, to make it a kind of product
 _FILED = 0.6  # what a product is filed under or for ("Funda" in "Celulares", "Mochila para Notebook")
 _DIMINUTIVES = (("itos", "o"), ("itas", "a"), ("ito", "o"), ("ita", "a"))  # "fundita" → "funda"
+# Folded: "con" folds to "kon". "Freidora sin Aceite" is not aceite, "Heladera con Freezer" not a freezer.
+_FEATURE_MARKERS = frozenset(fold_word(w) for w in ("sin", "con"))
+_LINKS = _FEATURE_MARKERS | {fold_word("de")}  # "Silla de Escritorio": what follows still describes the kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,20 @@ def with_vocabulary(settings: SearchSettings, entries: Iterable[tuple[str, str]]
     return replace(settings, replacements=replacements)
 
 
+@dataclass(frozen=True, slots=True)
+class _Levels:
+    levels: list[tuple[float, int]]  # disjoint (grade, products), best first
+    union: int  # every product the term matches
+    kinds: int  # products matched by a word saying what they are or who makes them
+    names: int  # products matched by any word but one that only describes a kind
+
+
+def _after_para(query: str) -> list[str]:
+    """ "zapatillas para mi vieja" → ["mi", "vieja"]: what the thing is for, not what it is."""
+    plain_words = plain(query).split()
+    return plain_words[plain_words.index("para") + 1 :] if "para" in plain_words else []
+
+
 @dataclass(frozen=True)
 class _Term:
     alternatives: tuple[tuple[str, float], ...]  # (folded spelling, how much it counts)
@@ -179,15 +196,48 @@ def _to_bits(positions: Iterable[int], nbytes: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
-def _name_head(name: str, brands: set[str]) -> str:
+def _name_head(folded_name: list[str], brands: set[str]) -> str:
     """The first word of a name that is not a brand: "GENERICA Funda Silicona" → "funda"."""
-    return next((f for f in (fold_word(w) for w in words(name)) if f not in brands), "")
+    return next((f for f in folded_name if f not in brands), "")
 
 
 def _category_label(category: str) -> str:
     """ "Electrodomésticos > Heladeras" → "heladeras"; "AUDIO" → "audio"."""
     last = category.split(">")[-1].split("/")[-1].strip()
     return last.lower() if last.isupper() or last[:1].isupper() else last
+
+
+def _features(name_words: list[str], brands: set[str], types: frozenset[str]) -> tuple[list[str], set[str]]:
+    """ "freidora sin aceite peabody" → (["freidora", "sin", "peabody"], {"aceite"}): what a product
+    has or lacks is not what it is, so "aceite de oliva" must not find the freidora."""
+    kept: list[str] = []
+    features: set[str] = set()
+    inside = False
+    for word in name_words:
+        if word in brands or word in types or any(c.isdigit() for c in word):
+            inside = False
+        if inside:
+            features.add(word)
+            continue
+        kept.append(word)
+        inside = word in _FEATURE_MARKERS and len(kept) > 1
+    return kept, features
+
+
+def _qualifiers(folded_names: list[list[str]], kinds: set[str], brands: set[str]) -> frozenset[str]:
+    """Words that describe a kind of product and name nothing alone: the "carga" of "Lavarropas
+    Carga Frontal", the "escritorio" of "Silla de Escritorio". A word that also follows a brand
+    ("Apple iPhone") names a model and is not one of them."""
+    after_kind: set[str] = set()
+    after_brand: set[str] = set()
+    for folded in folded_names:
+        for i in range(1, len(folded)):
+            previous = folded[i - 1]
+            if previous in brands:
+                after_brand.add(folded[i])
+            elif previous in kinds or (previous in _LINKS and i >= 2 and folded[i - 2] in kinds):
+                after_kind.add(folded[i])
+    return frozenset(w for w in after_kind - after_brand - brands - kinds - _LINKS if not w.isdigit())
 
 
 def _typo_cutoff(length: int) -> float:
@@ -216,23 +266,31 @@ class SearchIndex:
         # A "Funda … " filed under "Accesorios > Celulares" is a funda, not a phone: for a product
         # whose name starts with a kind, its category's words count less than its name's.
         brands = {fold_word(w) for p in ordered if p.brand for w in words(p.brand)}
-        heads = [_name_head(p.name, brands) for p in ordered]
+        plain_names = [words(p.name) for p in ordered]
+        folded_names = [[fold_word(w) for w in name] for name in plain_names]
+        heads = [_name_head(name, brands) for name in folded_names]
         starts: dict[str, set[str]] = defaultdict(set)
         for product, head in zip(ordered, heads, strict=True):
             if head:
                 starts[head].add(product.brand or product.name)
         # A kind is named by several brands ("funda"); a model line by one ("galaxy").
         kinds = {w for w, makers in starts.items() if len(makers) >= _KIND_MIN and not w.isdigit()}
+        # Words that say what a product is: its kind, its category, and their synonyms ("compu").
+        said_kinds = kinds | {fold_word(w) for p in ordered for w in words(p.category or "") if not w.isdigit()}
+        groups = self.settings.groups
+        self._types = frozenset(said_kinds | {s for w in said_kinds for s in groups.get(w, ())})
+        self._brands = frozenset(brands)
+        self._qualifiers = _qualifiers(folded_names, kinds, brands) - self._types
 
         primary: dict[str, list[int]] = defaultdict(list)
         secondary: dict[str, list[int]] = defaultdict(list)
         filed: dict[str, list[int]] = defaultdict(list)  # category words of products named by a kind
         for position, product in enumerate(ordered):
-            plain_name = words(product.name)
+            plain_name, folded_name = plain_names[position], folded_names[position]
             # "Mochila para Notebook" is a mochila: what it is for counts less than what it is.
             cut = plain_name.index("para") if "para" in plain_name[1:] else len(plain_name)
-            name_words = [fold_word(w) for w in plain_name[:cut]]
-            purpose = {fold_word(w) for w in plain_name[cut + 1 :]}
+            name_words, features = _features(folded_name[:cut], brands, self._types)
+            purpose = set(folded_name[cut + 1 :]) | features
             main_words = set(name_words) | {fold_word(w) for w in words(product.brand or "")}
             category_words = {fold_word(w) for w in words(product.category or "")} - main_words
             named_kind = heads[position] in kinds
@@ -279,16 +337,22 @@ class SearchIndex:
         terms = self.terms(query)
         if not terms:
             return Ranking([], None)
-        analysed = [(term, *self._term_levels(term)) for term in terms]
-        dropped = [term.word for term, levels, _ in analysed if not levels]
+        analysed = [(term, self._term_levels(term)) for term in terms]
+        dropped = [term.word for term, found in analysed if not found.levels]
         head = next((a for a in analysed if a[0].head), None)
-        if head is not None and (not head[1] or head[1][0][0] < _HEAD_MIN_GRADE):
+        if head is not None and (not head[1].levels or head[1].levels[0][0] < _HEAD_MIN_GRADE):
             return Ranking([], None, dropped=dropped, unknown_head=head[0].word)
-        known = [(term.weight, levels, union) for term, levels, union in analysed if levels]
-        if dropped and all(weight < 1.0 for weight, _, _ in known):
+        known = [(term.weight, found) for term, found in analysed if found.levels]
+        if dropped and all(weight < 1.0 for weight, _ in known):
             return Ranking([], None, dropped=dropped)  # a size or model number alone names nothing
+        if head is None and all(found.levels[0][0] < _HEAD_MIN_GRADE for _, found in known):
+            return Ranking([], None, dropped=dropped)  # "algo para el auto": a prefix of "automático"
+        # A word said about the thing that no product has ("carga virtual"): what is left must
+        # still name a product. What it is for ("para mi vieja") and numbers do not count.
+        purpose = set(_after_para(query))
+        described = any(not w.isdigit() and w not in purpose for w in dropped)
         start = self._in_stock_mask if in_stock_only else self._all
-        leaves = self._walk(known, start)
+        leaves = self._walk(known, start, described)
         if not leaves:
             return Ranking([], None, dropped=dropped)
         best_quality = max(q for q, _ in leaves)
@@ -319,7 +383,7 @@ class SearchIndex:
             top_bits |= leaf_bits
         best_position = (top_bits & -top_bits).bit_length() - 1
         best_bit = 1 << best_position
-        matched = [term.word for term, levels, union in analysed if levels and union & best_bit]
+        matched = [term.word for term, found in analysed if found.levels and found.union & best_bit]
         best = self._match(best_position, self._quality_of(best_position, top_group))
         return Ranking(matches, best, dropped=dropped, matched=matched)
 
@@ -413,19 +477,29 @@ class SearchIndex:
                     offer(word, worth * _TYPO_SCALE * score / 100.0)
         return grades
 
-    def _term_levels(self, term: _Term) -> tuple[list[tuple[float, int]], int]:
-        """Disjoint (grade, products) levels for a term, best first, and their union."""
+    def _term_levels(self, term: _Term) -> _Levels:
+        """Disjoint (grade, products) levels for a term, best first, their union, and the products
+        it names: by a word saying what they are or who makes them (`kinds`), or by any word of
+        their name but one that only describes a kind ("carga" in "Lavarropas Carga Frontal")."""
         levels: dict[float, int] = defaultdict(int)
+        kinds = names = 0
         grades = self._similar_words(term)
         for word, grade in grades.items():
             if (bits := self._bits(self._primary, word)) is not None:
                 levels[round(grade * _GRADE_STEP) / _GRADE_STEP] |= bits
+                if word in self._types or word in self._brands:
+                    kinds |= bits
+                if word not in self._qualifiers:
+                    names |= bits
             if (bits := self._bits(self._secondary, word)) is not None:
                 levels[round(grade * self.settings.attribute_weight * _GRADE_STEP) / _GRADE_STEP] |= bits
             if (bits := self._bits(self._filed, word)) is not None:
                 levels[round(grade * _FILED * _GRADE_STEP) / _GRADE_STEP] |= bits
+                if word in self._types:
+                    kinds |= bits  # "Cocina", the category of a "Freidora …": still what it is
         if not grades:
             self._glued_words(term, levels)
+            names |= levels.get(_SPLIT, 0)
         out: list[tuple[float, int]] = []
         covered = 0
         for grade in sorted(levels, reverse=True):
@@ -433,7 +507,7 @@ class SearchIndex:
             if bits:
                 out.append((grade, bits))
                 covered |= bits
-        return out, covered
+        return _Levels(out, covered, kinds, names)
 
     def _glued_words(self, term: _Term, levels: dict[float, int]) -> None:
         """ "airmax" when the catalog says "Air Max": products holding both halves match."""
@@ -450,39 +524,50 @@ class SearchIndex:
             return found
         return _to_bits(found, self._nbytes)
 
-    def _walk(self, known: Sequence[tuple[float, list[tuple[float, int]], int]], start: int) -> list[tuple[float, int]]:
+    def _walk(self, known: Sequence[tuple[float, _Levels]], start: int, described: bool) -> list[tuple[float, int]]:
         """Every distinct combination of term grades that some product has: (quality, products).
 
-        `known`: (weight, levels, union) of the terms some product matches; the others are left
-        out of the quality. A depth-first walk over the terms, pruned as soon as a branch holds
-        no product or can no longer reach the minimum quality; real queries visit a few dozen
+        `known`: (weight, levels) of the terms some product matches; the others are left out of
+        the quality. A depth-first walk over the terms, pruned as soon as a branch holds no
+        product or can no longer reach the minimum quality; real queries visit a few dozen
         branches.
+
+        A product that misses a word naming a kind or a brand ("robot de cocina" for the
+        "Aspiradora Robot") stays only if a word it does match says what it is or who makes it
+        (a missed colour or model number does not count); when the customer
+        described the thing with a word no product has (`described`), the words matched must
+        name it, not only describe a kind ("carga virtual" is no "Lavarropas Carga Frontal").
         """
         matched = list(known)
         if not matched:
             return []
-        total_weight = sum(weight for weight, _, _ in matched)
-        matched.sort(key=lambda m: m[2].bit_count())  # rare words first: empty branches die early
+        total_weight = sum(weight for weight, _ in matched)
+        matched.sort(key=lambda m: m[1].union.bit_count())  # rare words first: empty branches die early
         reachable = [0.0] * (len(matched) + 1)
         for i in range(len(matched) - 1, -1, -1):
-            reachable[i] = reachable[i + 1] + matched[i][0] * matched[i][1][0][0]
+            reachable[i] = reachable[i + 1] + matched[i][0] * matched[i][1].levels[0][0]
         needed = self.settings.min_quality * total_weight - 1e-9
         leaves: list[tuple[float, int]] = []
 
-        def walk(i: int, products: int, score: float) -> None:
+        def walk(i: int, products: int, score: float, missed: bool, kinds: int, names: int) -> None:
             if i == len(matched):
-                leaves.append((score / total_weight, products))
+                if missed:
+                    products &= kinds
+                elif described:
+                    products &= names
+                if products:
+                    leaves.append((score / total_weight, products))
                 return
-            weight, levels, union = matched[i]
-            for grade, bits in levels:
+            weight, found = matched[i]
+            for grade, bits in found.levels:
                 if score + weight * grade + reachable[i + 1] < needed:
                     break
                 if inner := products & bits:
-                    walk(i + 1, inner, score + weight * grade)
-            if score + reachable[i + 1] >= needed and (rest := products & ~union):
-                walk(i + 1, rest, score)
+                    walk(i + 1, inner, score + weight * grade, missed, kinds | found.kinds, names | found.names)
+            if score + reachable[i + 1] >= needed and (rest := products & ~found.union):
+                walk(i + 1, rest, score, missed or bool(found.kinds), kinds, names)
 
-        walk(0, start, 0.0)
+        walk(0, start, 0.0, False, 0, 0)
         return leaves
 
     def _quality_of(self, position: int, group: list[tuple[float, int]]) -> float:

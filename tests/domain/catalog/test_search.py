@@ -225,3 +225,67 @@ def test_what_a_product_is_for_counts_less_than_what_it_is() -> None:
     assert [m.sku for m in index.rank("notebook", limit=5).matches] == ["NB"]
     assert [m.sku for m in index.rank("celulares", limit=5).matches] == ["CEL"]
     assert [m.sku for m in index.rank("mochila notebook", limit=5).matches][0] == "MOC"
+
+
+# ---- things the store does not sell must not pass for a partial match -------------------------
+HOME = [
+    P(1, "FR1", "Freidora sin Aceite Atma FR5020E 5L", "Atma", "Cocina", {}, 5, 50),
+    P(2, "FR2", "Freidora de Aire Philips Airfryer Essential", "Philips", "Cocina", {}, 5, 60),
+    P(3, "HEL", "Heladera con Freezer Patrick HPK135", "Patrick", "Heladeras", {}, 5, 40),
+    P(4, "HEL2", "Heladera No Frost Gafa HGF358", "Gafa", "Heladeras", {}, 5, 45),
+    P(5, "LAV1", "Lavarropas Carga Frontal Samsung WW90", "Samsung", "Lavado", {}, 5, 30),
+    P(6, "LAV2", "Lavarropas Carga Frontal Longvie L8014", "Longvie", "Lavado", {}, 5, 35),
+    P(7, "LAV3", "Lavarropas Automático Drean Next 8.14", "Drean", "Lavado", {}, 5, 70),
+    P(8, "ASP1", "Aspiradora Robot Philips PowerPro", "Philips", "Limpieza", {}, 5, 80),
+    P(9, "ASP2", "Aspiradora de Mano Black Decker Dustbuster", "Black Decker", "Limpieza", {}, 5, 20),
+    P(10, "SIL1", "Silla de Escritorio Noga Pro", "Noga", "Sillas", {}, 5, 25),
+    P(11, "SIL2", "Silla Gamer Corsair T3", "Corsair", "Sillas", {}, 5, 65),
+    P(12, "NB", "Notebook Lenovo IdeaPad 3", "Lenovo", "Notebooks", {}, 5, 10),
+    P(13, "NB2", "Notebook HP 250 G9", "HP", "Notebooks", {}, 5, 15),
+    P(14, "IPH", "Celular Apple iPhone 13 128GB", "Apple", "Celulares", {}, 5, 90),
+    P(15, "CEL", "Celular Samsung Galaxy A15", "Samsung", "Celulares", {}, 5, 85),
+    P(16, "TE1", "Termo Stanley Classic 1L", "Stanley", "Matería", {}, 5, 55),
+    P(17, "TE2", "Set Matero Stanley Mate System", "Stanley", "Matería", {}, 5, 56),
+    P(18, "AU1", "Auriculares JBL Tune 520BT", "JBL", "Audio", {}, 5, 75),
+    P(19, "AU2", "Auriculares Sony WH-CH520", "Sony", "Audio", {}, 5, 74),
+]
+
+
+@pytest.fixture(scope="module")
+def home() -> SearchIndex:
+    return SearchIndex(HOME)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "aceite de oliva",  # the freidora is "sin aceite": what it lacks is not what it is
+        "un robot de cocina",  # the aspiradora is a robot, but nothing robot is for the kitchen
+        "un escritorio para poner la compu",  # a desk; the silla is "de escritorio", the notebook no desk
+        "tenés carga virtual?",  # "carga" only describes a lavarropas; "virtual" nobody has
+        "tenés algo para el auto?",  # "auto" is only the start of "automático"
+        "un casco para la moto",  # a helmet: "cascos" is Spain's word for auriculares, not ours
+    ],
+)
+def test_a_word_of_the_catalog_used_for_something_else_offers_nothing(home: SearchIndex, query: str) -> None:
+    assert [m.sku for m in home.rank(query, limit=10).matches] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("una freidora que no use aceite", "FR1"),
+        ("heladera con freezer", "HEL"),
+        ("lavarropas de carga frontal", "LAV2"),
+        ("silla para el escritorio", "SIL1"),
+        ("una aspiradora robot", "ASP1"),
+        ("un iphone usado", "IPH"),  # a model named by the brand's own word still counts
+        ("zapatillas para la oficina", None),
+        ("algo para el mate", "TE2"),
+        ("auriculares inalambricos", "AU1"),  # a word no product has, after one that says what it is
+        ("un galaxy para mi vieja", "CEL"),  # what it is for is not what it is
+    ],
+)
+def test_look_alikes_that_are_sold_are_still_found(home: SearchIndex, query: str, expected: str | None) -> None:
+    found = [m.sku for m in home.rank(query, limit=10).matches]
+    assert (found[0] if found else None) == expected
