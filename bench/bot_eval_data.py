@@ -10,7 +10,7 @@ good seller would offer, and this script resolves them to the acceptable SKUs.
 
 Written before any tuning of search or bot (issue #16); the split between tuning and
 held-out items is by a hash of the item id, so nobody picks which half an item lands in.
-The session-3 additions (`*_TUNE_S3`) go to the tuning half by hand and never to the held-out one.
+The session-3 additions (`*_TUNE_S3`, two batches) go to the tuning half by hand and never to the held-out one.
 """
 
 from __future__ import annotations
@@ -438,6 +438,16 @@ NOT_SOLD_TUNE_S3: list[tuple[str, str]] = [
     ("t3n17", "ojotas para la playa"), ("t3n18", "un inflador para la bici"),
     ("t3n19", "zapatos de vestir para un casamiento"), ("t3n20", "una pizza de muzza grande"),
     ("t3n21", "tenés carga virtual?"), ("t3n22", "una parrilla eléctrica"),
+    # Session 3, second batch (before the fix): a compound whose second word the catalog lacks
+    # names another thing; an es-AR word a synonym list got from elsewhere; an accessory for a
+    # device the store's accessories are not for.
+    ("t3n23", "tenés silla de ruedas? es para mi abuelo"), ("t3n24", "busco un reloj de pared para el living"),
+    ("t3n25", "tenés juegos de mesa? tipo el estanciero"), ("t3n26", "un juego de sábanas de 2 plazas"),
+    ("t3n27", "tenés ropa de cama?"), ("t3n28", "un control remoto para la tele"),
+    ("t3n29", "un monitor de presión arterial para mi viejo"), ("t3n30", "tenés tacos para ir a una fiesta?"),
+    ("t3n31", "una funda para la notebook de 15"), ("t3n32", "un cargador para la notebook"),
+    ("t3n33", "zapatillas de ballet para mi hija"), ("t3n34", "un reloj despertador"),
+    ("t3n35", "un juego de living"), ("t3n36", "funda para la tablet"),
 ]  # fmt: skip
 PRODUCT_ITEMS_TUNE_S3: list[tuple[str, str, dict[str, Any]]] = [
     ("t3p01", "cargador para el iphone", {"types": ["accesorios_cel:cargador"]}),
@@ -452,6 +462,24 @@ PRODUCT_ITEMS_TUNE_S3: list[tuple[str, str, dict[str, Any]]] = [
     ("t3p10", "auriculares con cable", {"types": ["auris_cable"]}),
     ("t3p11", "microondas con grill", {"types": ["microondas"], "name_has": "Grill"}),
     ("t3p12", "una aspiradora robot", {"types": ["aspiradoras"]}),
+    # Session 3, second batch (before the fix): look-alikes of the compounds and accessories below.
+    ("t3p13", "zapatillas de mujer para correr", {"types": ["zap_running"]}),
+    ("t3p14", "una remera de algodón", {"types": ["remeras"]}),
+    ("t3p15", "buzo de frisa", {"types": ["buzos"]}),
+    ("t3p16", "un reloj para salir a correr", {"types": ["smartwatch"]}),
+    ("t3p17", "un juego de la play 5", {"types": ["juegos"]}),
+    ("t3p18", "cargador para el celu", {"types": ["accesorios_cel:cargador"]}),
+    ("t3p19", "silla de oficina", {"types": ["sillas"]}),
+    ("t3p20", "termo de acero", {"types": ["termos"]}),
+    ("t3p21", "zapatillas de nene", {"types": ["zap_running", "zap_urbanas"]}),
+    ("t3p22", "botines de fútbol 5", {"types": ["botines"]}),
+    ("t3p23", "una funda para el celu", {"types": ["accesorios_cel:funda"]}),
+    ("t3p24", "control de la play", {"types": ["joysticks"]}),
+    ("t3p25", "parlante portátil", {"types": ["parlantes"]}),
+    ("t3p26", "auriculares de vincha", {"types": ["auris_cable"], "name_has": "Vincha"}),
+    ("t3p27", "una campera de hombre", {"types": ["camperas"]}),
+    ("t3p28", "un celu de gama media", {"types": ["celulares"]}),
+    ("t3p29", "heladera de dos puertas", {"types": ["heladeras"]}),
 ]  # fmt: skip
 
 # Store facts: with an empty profile the only honest answer is "un vendedor te confirma".
