@@ -619,16 +619,17 @@ def _follow_up(query: str, focus: SearchHit | None) -> str:
 
 
 def _for_something_unknown(query: str, hits: SearchHits) -> bool:
-    """ "funda para el sillón" when no sillón is sold: fundas for phones would be a false offer.
-    An accessory is defined by what it is for; when that word is unknown, nothing fits."""
-    if not hits.dropped:
+    """ "funda para el sillón" when no sillón is sold, "funda para la notebook" when the fundas are
+    for phones: fundas for phones would be a false offer. An accessory is defined by what it is
+    for; when that word is unknown, or names a kind of product the accessories are not for, nothing fits."""
+    if not hits.dropped and not hits.for_other:
         return False
     accessories = load_vocabulary().accessories
-    words = plain(query).split()
     if not any(fold_word(w) in accessories for w in hits.matched):
         return False
+    words = plain(query).split()
     after_para = words[words.index("para") + 1 :] if "para" in words else []
-    return any(w in hits.dropped for w in after_para)
+    return bool(hits.for_other) or any(w in hits.dropped for w in after_para)
 
 
 def _without_colour(query: str) -> str:

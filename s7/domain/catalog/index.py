@@ -82,6 +82,9 @@ class Ranking:
     dropped: list[str] = field(default_factory=list)  # the customer's words no product has
     matched: list[str] = field(default_factory=list)  # the customer's words the best match has
     unknown_head: str | None = None  # the thing asked for, when nothing like it is sold
+    # Words saying what the thing is for that name a kind of product the best match is not for:
+    # "notebook" in "funda para la notebook" when the fundas are for phones.
+    for_other: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class SearchSettings:
     attribute_weight: float
     stopwords: frozenset[str]
     generic_heads: frozenset[str]  # "algo", "regalo": words that do not name the thing wanted
+    modifiers: frozenset[str]  # folded: "mujer", "cuero", "oficina": "zapatillas de mujer" are zapatillas
+    compounds: frozenset[tuple[str, ...]]  # plain words: "control remoto" is no joystick
     replacements: dict[tuple[str, ...], tuple[str, ...]]  # plain words → plain words
     groups: dict[str, frozenset[str]]  # folded word → folded words meaning the same
 
@@ -122,6 +127,8 @@ def load_settings(data_dir: Path = DATA_DIR) -> SearchSettings:
         attribute_weight=float(tuning["attribute_weight"]),
         stopwords=frozenset(w for s in tuning.get("stopwords", []) for w in words(s)),
         generic_heads=frozenset(w for s in tuning.get("generic_heads", []) for w in words(s)),
+        modifiers=frozenset(fold_word(w) for s in tuning.get("modifiers", []) for w in words(s)),
+        compounds=frozenset(tuple(words(s)) for s in tuning.get("compounds", []) if len(words(s)) > 1),
         replacements=replacements,
         groups={k: frozenset(v) for k, v in groups.items()},
     )
@@ -144,10 +151,17 @@ class _Levels:
     names: int  # products matched by any word but one that only describes a kind
 
 
-def _after_para(query: str) -> list[str]:
+def _after_para(plain_words: list[str]) -> list[str]:
     """ "zapatillas para mi vieja" → ["mi", "vieja"]: what the thing is for, not what it is."""
-    plain_words = plain(query).split()
     return plain_words[plain_words.index("para") + 1 :] if "para" in plain_words else []
+
+
+def _after_de(plain_words: list[str], head: str) -> str:
+    """ "silla de ruedas" → "ruedas": the word right after "<head> de", if any."""
+    at = plain_words.index(head) if head in plain_words else -1
+    return (
+        plain_words[at + 2] if at >= 0 and plain_words[at + 1 : at + 2] == ["de"] and at + 2 < len(plain_words) else ""
+    )
 
 
 @dataclass(frozen=True)
@@ -281,6 +295,13 @@ class SearchIndex:
         self._types = frozenset(said_kinds | {s for w in said_kinds for s in groups.get(w, ())})
         self._brands = frozenset(brands)
         self._qualifiers = _qualifiers(folded_names, kinds, brands) - self._types
+        settings = self.settings
+        # Words the shop's vocabulary knows: "de correr" says what zapatillas are for, like "de mujer".
+        self._said_of = (
+            settings.modifiers
+            | set(groups)
+            | {fold_word(w) for source, target in settings.replacements.items() for w in (*source, *target)}
+        )
 
         primary: dict[str, list[int]] = defaultdict(list)
         secondary: dict[str, list[int]] = defaultdict(list)
@@ -342,14 +363,20 @@ class SearchIndex:
         head = next((a for a in analysed if a[0].head), None)
         if head is not None and (not head[1].levels or head[1].levels[0][0] < _HEAD_MIN_GRADE):
             return Ranking([], None, dropped=dropped, unknown_head=head[0].word)
-        known = [(term.weight, found) for term, found in analysed if found.levels]
-        if dropped and all(weight < 1.0 for weight, _ in known):
+        plain_words = plain(query).split()
+        other = self._other_thing(plain_words, analysed, head[0].word if head else "")
+        if other:
+            return Ranking([], None, dropped=dropped, unknown_head=other)
+        # What the thing is for ("para la notebook") does not say what a product is: a notebook
+        # does not pass for the "funda" asked for.
+        purpose = set(_after_para(plain_words))
+        known = [(term.weight, found, term.word in purpose) for term, found in analysed if found.levels]
+        if dropped and all(weight < 1.0 for weight, _, _ in known):
             return Ranking([], None, dropped=dropped)  # a size or model number alone names nothing
-        if head is None and all(found.levels[0][0] < _HEAD_MIN_GRADE for _, found in known):
+        if head is None and all(found.levels[0][0] < _HEAD_MIN_GRADE for _, found, _ in known):
             return Ranking([], None, dropped=dropped)  # "algo para el auto": a prefix of "automático"
         # A word said about the thing that no product has ("carga virtual"): what is left must
         # still name a product. What it is for ("para mi vieja") and numbers do not count.
-        purpose = set(_after_para(query))
         described = any(not w.isdigit() and w not in purpose for w in dropped)
         start = self._in_stock_mask if in_stock_only else self._all
         leaves = self._walk(known, start, described)
@@ -385,7 +412,36 @@ class SearchIndex:
         best_bit = 1 << best_position
         matched = [term.word for term, found in analysed if found.levels and found.union & best_bit]
         best = self._match(best_position, self._quality_of(best_position, top_group))
-        return Ranking(matches, best, dropped=dropped, matched=matched)
+        what_for = purpose | {_after_de(plain_words, head[0].word)} if head else purpose
+        for_other = [
+            term.word
+            for term, found in analysed
+            if term.word in what_for
+            and not found.union & best_bit
+            and any(s in self._types for s, _ in term.alternatives)
+        ]
+        return Ranking(matches, best, dropped=dropped, matched=matched, for_other=for_other)
+
+    def _other_thing(self, plain_words: list[str], analysed: list[tuple[_Term, _Levels]], head: str) -> str:
+        """ "silla de ruedas", "juego de mesa", "control remoto": the head is sold, but followed by a
+        word no product has, the phrase names another thing. Not when that word says who it is
+        for, what it is made of, where it is used or how many ("zapatillas de mujer", "termo de
+        acero", "silla de oficina") or is a word of the vocabulary ("zapatillas de correr")."""
+        for phrase in self.settings.compounds:
+            size = len(phrase)
+            if any(tuple(plain_words[i : i + size]) == phrase for i in range(len(plain_words) - size + 1)):
+                named = self._all
+                for word in phrase:
+                    named &= self._bits(self._primary, fold_word(word)) or 0
+                if not named:
+                    return " ".join(phrase)
+        word = _after_de(plain_words, head) if head else ""
+        if not word or word.isdigit() or word in self.settings.stopwords or fold_word(word) in self._said_of:
+            return ""
+        found = next((f for t, f in analysed if t.word == word), None)
+        if found is not None and found.levels and found.levels[0][0] >= _HEAD_MIN_GRADE:
+            return ""
+        return f"{head} de {word}"
 
     def terms(self, query: str) -> list[_Term]:
         """The customer's words, minus filler, with synonyms and abbreviations expanded."""
@@ -524,24 +580,27 @@ class SearchIndex:
             return found
         return _to_bits(found, self._nbytes)
 
-    def _walk(self, known: Sequence[tuple[float, _Levels]], start: int, described: bool) -> list[tuple[float, int]]:
+    def _walk(
+        self, known: Sequence[tuple[float, _Levels, bool]], start: int, described: bool
+    ) -> list[tuple[float, int]]:
         """Every distinct combination of term grades that some product has: (quality, products).
 
-        `known`: (weight, levels) of the terms some product matches; the others are left out of
-        the quality. A depth-first walk over the terms, pruned as soon as a branch holds no
+        `known`: (weight, levels, says what it is for) of the terms some product matches; the others
+        are left out of the quality. A depth-first walk over the terms, pruned as soon as a branch holds no
         product or can no longer reach the minimum quality; real queries visit a few dozen
         branches.
 
         A product that misses a word naming a kind or a brand ("robot de cocina" for the
         "Aspiradora Robot") stays only if a word it does match says what it is or who makes it
-        (a missed colour or model number does not count); when the customer
+        (a missed colour or model number does not count), other than what the customer wants it
+        for ("funda para la notebook" is no notebook); when the customer
         described the thing with a word no product has (`described`), the words matched must
         name it, not only describe a kind ("carga virtual" is no "Lavarropas Carga Frontal").
         """
         matched = list(known)
         if not matched:
             return []
-        total_weight = sum(weight for weight, _ in matched)
+        total_weight = sum(weight for weight, _, _ in matched)
         matched.sort(key=lambda m: m[1].union.bit_count())  # rare words first: empty branches die early
         reachable = [0.0] * (len(matched) + 1)
         for i in range(len(matched) - 1, -1, -1):
@@ -558,12 +617,13 @@ class SearchIndex:
                 if products:
                     leaves.append((score / total_weight, products))
                 return
-            weight, found = matched[i]
+            weight, found, what_for = matched[i]
+            says = 0 if what_for else found.kinds
             for grade, bits in found.levels:
                 if score + weight * grade + reachable[i + 1] < needed:
                     break
                 if inner := products & bits:
-                    walk(i + 1, inner, score + weight * grade, missed, kinds | found.kinds, names | found.names)
+                    walk(i + 1, inner, score + weight * grade, missed, kinds | says, names | found.names)
             if score + reachable[i + 1] >= needed and (rest := products & ~found.union):
                 walk(i + 1, rest, score, missed or bool(found.kinds), kinds, names)
 

@@ -77,6 +77,7 @@ class SearchHits(list[SearchHit]):
     dropped: list[str] = []  # the customer's words no product has ("puma" when no Puma is sold)
     matched: list[str] = []  # the customer's words the closest product has
     unknown_head: str | None = None  # the thing asked for, when nothing like it is sold
+    for_other: list[str] = []  # what it is for, naming a kind of product the closest one is not for
 
 
 def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool = False) -> SearchHits:
@@ -98,6 +99,7 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
             if ranking.best is not None:
                 hits.best = SearchHit.from_product(rows[ranking.best.product_id], round(ranking.best.quality * 100))
             hits.dropped, hits.matched, hits.unknown_head = ranking.dropped, ranking.matched, ranking.unknown_head
+            hits.for_other = ranking.for_other
             return hits
         # The index is older than the table (another replica imported, or tests reset it).
         if attempt == 0:

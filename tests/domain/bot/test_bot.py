@@ -571,6 +571,43 @@ def test_an_accessory_for_something_not_sold_is_not_offered(sqlite_db: Settings)
     assert chat.state["focus"] == "F1"
 
 
+def test_an_accessory_for_a_device_it_is_not_for_is_not_offered(sqlite_db: Settings) -> None:
+    products = [
+        {
+            "sku": "F1",
+            "name": "Funda Silicona iPhone 13",
+            "category": "Telefonía > Accesorios",
+            "price": 9999,
+            "stock": 5,
+        },
+        {"sku": "F2", "name": "Funda Tough Armor Galaxy A35", "category": "Accesorios", "price": 24999, "stock": 3},
+        {
+            "sku": "C1",
+            "name": "Cargador 25W USB-C Samsung",
+            "category": "Accesorios > Celulares",
+            "price": 19999,
+            "stock": 4,
+        },
+        {
+            "sku": "C2",
+            "name": "Cargador 20W USB-C Apple",
+            "category": "Accesorios > Celulares",
+            "price": 29999,
+            "stock": 4,
+        },
+        {"sku": "N1", "name": "Notebook Lenovo IdeaPad 3", "category": "Notebooks", "price": 899999, "stock": 2},
+        {"sku": "N2", "name": "Notebook HP 250 G9", "category": "Notebooks", "price": 799999, "stock": 2},
+        {"sku": "T1", "name": "Celular Samsung Galaxy A15", "category": "Celulares", "price": 299999, "stock": 2},
+        {"sku": "T2", "name": "Celular Motorola Moto G24", "category": "Celulares", "price": 229999, "stock": 2},
+    ]
+    with session_scope() as session:
+        catalog.import_catalog(session, json.dumps(products).encode(), "c.json")
+    reply = Chat().say("tenés una funda para la notebook?")
+    assert offered_products(reply) == [] and reply.text.startswith("No encontré")
+    assert offered_products(Chat().say("un cargador para la notebook")) == []
+    assert {h.sku for h in offered_products(Chat().say("cargador para el celu"))} == {"C1", "C2"}
+
+
 def test_another_colour_replaces_the_first_and_paying_closes(shop: None) -> None:
     chat = Chat()
     assert chat.say("tenés remeras negras talle L?").text.startswith("Sí, de Remera Básica Algodón Peinado hay talle L")

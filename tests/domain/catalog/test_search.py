@@ -289,3 +289,114 @@ def test_a_word_of_the_catalog_used_for_something_else_offers_nothing(home: Sear
 def test_look_alikes_that_are_sold_are_still_found(home: SearchIndex, query: str, expected: str | None) -> None:
     found = [m.sku for m in home.rank(query, limit=10).matches]
     assert (found[0] if found else None) == expected
+
+
+# ---- a compound, a synonym from elsewhere, an accessory for another device ---------------------
+GADGETS = [
+    P(1, "SIL1", "Silla Gamer Corsair T3", "Corsair", "Sillas", {}, 5, 50),
+    P(2, "SIL2", "Silla de Escritorio Noga Pro", "Noga", "Sillas", {}, 5, 40),
+    P(3, "JU1", "Juego FC 24 PS5", "EA", "Videojuegos", {}, 5, 60),
+    P(4, "JU2", "Juego Mario Kart 8 Switch", "Nintendo", "Videojuegos", {}, 5, 55),
+    P(5, "RE1", "Reloj Smartwatch Xiaomi Band 8", "Xiaomi", "Wearables", {}, 5, 30),
+    P(6, "RE2", "Reloj Smartwatch Amazfit Bip 5", "Amazfit", "Wearables", {}, 5, 35),
+    P(7, "JOY", "Control Inalámbrico Sony DualSense PS5", "Sony", "Gaming", {}, 5, 70),
+    P(8, "JOY2", "Control Inalámbrico Xbox Wireless", "Microsoft", "Gaming", {}, 5, 65),
+    P(9, "ZA1", "Zapatillas Running Nike Pegasus", "Nike", "Calzado", {}, 5, 80),
+    P(10, "ZA2", "Zapatillas Urbanas Vans Old Skool", "Vans", "Calzado", {}, 5, 75),
+    P(11, "BOT", "Botines Adidas Predator Club", "Adidas", "Fútbol", {}, 5, 45),
+    P(12, "BOT2", "Botines Nike Phantom Academy", "Nike", "Fútbol", {}, 5, 44),
+    P(13, "REM", "Remera Topper Basic Algodón", "Topper", "Remeras", {}, 5, 20),
+    P(14, "REM2", "Remera Nike Dri-FIT", "Nike", "Remeras", {}, 5, 21),
+    P(15, "FUN", "Funda Silicona iPhone 13", "Generica", "Accesorios > Celulares", {}, 5, 25),
+    P(16, "FUN2", "Funda Tough Armor Galaxy A35", "Spigen", "Accesorios > Celulares", {}, 5, 26),
+    P(17, "CAR", "Cargador 20W USB-C", "Apple", "Accesorios > Celulares", {}, 5, 27),
+    P(18, "CAR2", "Cargador 25W USB-C", "Samsung", "Accesorios > Celulares", {}, 5, 28),
+    P(19, "NB", "Notebook Lenovo IdeaPad 3", "Lenovo", "Notebooks", {}, 5, 90),
+    P(20, "NB2", "Notebook HP 250 G9", "HP", "Notebooks", {}, 5, 91),
+    P(21, "CEL", "Celular Samsung Galaxy A15", "Samsung", "Celulares", {}, 5, 85),
+    P(22, "CEL2", "Celular Motorola Moto G24", "Motorola", "Celulares", {}, 5, 86),
+    P(23, "HEL", "Heladera No Frost Gafa", "Gafa", "Heladeras", {}, 5, 10),
+    P(24, "HEL2", "Heladera con Freezer Patrick", "Patrick", "Heladeras", {}, 5, 11),
+    P(25, "TAB", "Tablet Samsung Galaxy Tab A9", "Samsung", "Tablets", {}, 5, 12),
+    P(26, "TAB2", "Tablet Lenovo Tab M10", "Lenovo", "Tablets", {}, 5, 13),
+    P(27, "PAR", "Parlante Portátil JBL Flip 6", "JBL", "Audio", {}, 5, 14),
+]
+
+
+@pytest.fixture(scope="module")
+def gadgets() -> SearchIndex:
+    return SearchIndex(GADGETS)
+
+
+@pytest.mark.parametrize(
+    ("query", "thing"),
+    [
+        ("tenés silla de ruedas?", "silla de ruedas"),  # a chair, but not one the store sells
+        ("un reloj de pared para el living", "reloj de pared"),
+        ("juegos de mesa", "juegos de mesa"),  # board games, not video games
+        ("un juego de sábanas", "juego de sabanas"),
+        ("un control remoto para la tele", "control remoto"),  # a remote, not a joystick
+        ("zapatillas de ballet", "zapatillas de ballet"),
+    ],
+)
+def test_a_compound_with_a_word_the_catalog_lacks_names_another_thing(
+    gadgets: SearchIndex, query: str, thing: str
+) -> None:
+    ranking = gadgets.rank(query, limit=10)
+    assert ranking.matches == []
+    assert ranking.unknown_head == thing  # the bot says "No encontré …" and lists what it sells
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tenés tacos para la fiesta?",  # in Argentina a taco is a heel, not a botín
+        "un case para la pc",  # a case is a PC's gabinete as often as a phone's funda
+        "una portatil",  # an adjective here: "parlante portátil", "batería portátil"
+    ],
+)
+def test_a_word_that_means_something_else_here_is_no_synonym(gadgets: SearchIndex, query: str) -> None:
+    found = {m.sku for m in gadgets.rank(query, limit=10).matches}
+    assert not found & {"BOT", "BOT2", "FUN", "FUN2", "NB", "NB2"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("zapatillas de mujer", {"ZA1", "ZA2"}),  # who it is for
+        ("zapatillas de nene para correr", {"ZA1"}),
+        ("remera de algodón", {"REM"}),  # what it is made of
+        ("silla de oficina", {"SIL1", "SIL2"}),  # where it is used
+        ("heladera de dos puertas", {"HEL", "HEL2"}),  # how many
+        ("un juego de terror", {"JU1", "JU2"}),  # a genre of game
+        ("botines de césped", {"BOT", "BOT2"}),
+        ("juego de la play", {"JU1"}),  # "de la …": whose, not a compound
+        ("silla de escritorio", {"SIL2"}),
+        ("un reloj para salir a correr", {"RE1", "RE2"}),
+        ("control de la play", {"JOY"}),
+        ("parlante portátil", {"PAR"}),
+    ],
+)
+def test_look_alikes_of_a_compound_are_still_found(gadgets: SearchIndex, query: str, expected: set[str]) -> None:
+    found = [m.sku for m in gadgets.rank(query, limit=10).matches]
+    assert found and found[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("query", "other"),
+    [
+        ("funda para la notebook", ["notebook"]),  # the fundas here are for phones
+        ("un cargador de notebook", ["notebook"]),
+        ("funda para la tablet", ["tablet"]),
+        ("funda para el celu", []),
+        ("cargador para el celu", []),
+        ("cargador para el iphone", []),  # a model, not a kind: the bot may still offer chargers
+    ],
+)
+def test_what_an_accessory_is_for_must_be_what_the_products_are_for(
+    gadgets: SearchIndex, query: str, other: list[str]
+) -> None:
+    ranking = gadgets.rank(query, limit=10)
+    assert ranking.for_other == other
+    # A notebook is what the funda is for, not the funda asked for.
+    assert not {m.sku for m in ranking.matches} & {"NB", "NB2", "TAB", "TAB2", "CEL", "CEL2"}
