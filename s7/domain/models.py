@@ -188,12 +188,14 @@ class Conversation(Base):
             "search_name",
             postgresql_using="gin",
             postgresql_ops={"search_name": "gin_trgm_ops"},
+            postgresql_with={"gin_pending_list_limit": 256},  # migration 0024
         ),
         Index(
             "ix_conversations_search_doc",
             "search_doc",
             postgresql_using="gin",
             postgresql_ops={"search_doc": "gin_trgm_ops"},
+            postgresql_with={"gin_pending_list_limit": 256},  # migration 0024
         ),
     )
 

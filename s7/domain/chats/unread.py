@@ -31,10 +31,10 @@ def mark_read(session: Session, conversation_id: int, user_id: int) -> int | Non
     return last_id
 
 
-def unseen_by(viewer_id: int) -> list[Any]:
+def unseen_by(viewer_id: int | Any) -> list[Any]:
     """THE unread rule, as conditions on Message correlated to the outer Conversation: a customer
     message of that chat after the last one this viewer has seen. The list, its filter and the
-    counts all use it."""
+    counts all use it. `viewer_id` may be a bound parameter (a statement built once, cached)."""
     seen = (
         select(ReadMark.last_read_message_id)
         .where(ReadMark.conversation_id == Conversation.id, ReadMark.user_id == viewer_id)
@@ -44,7 +44,7 @@ def unseen_by(viewer_id: int) -> list[Any]:
     return [Message.conversation_id == Conversation.id, Message.direction == "in", Message.id > func.coalesce(seen, 0)]
 
 
-def unread_count(viewer_id: int) -> Any:
+def unread_count(viewer_id: int | Any) -> Any:
     """Correlated count of the viewer's unseen customer messages (uses ix_messages_conversation_id_id)."""
     return select(func.count(Message.id)).where(*unseen_by(viewer_id)).correlate(Conversation).scalar_subquery()
 

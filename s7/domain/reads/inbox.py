@@ -7,15 +7,16 @@ of rows, whatever the size of the store.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from s7 import realtime
-from s7.domain.chats import conversations
+from s7.domain.chats import conversations, unread
 from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
 from s7.domain.reads import contact_facts, conversation_list
 from s7.domain.reads.contact_facts import ContactFacts
@@ -105,29 +106,17 @@ class NoteRow:
 # ---- the chat list ---------------------------------------------------------------------------------
 
 
-def _sort_at() -> Any:
-    return conversation_list.sort_at()
-
-
 # The panel's filter chips, as the REST API's filter (one search rule for both: name, phone
 # digits, message text; LIKE wildcards taken literally).
 _CHIP_FILTERS = {
     "all": {},
-    "mine": {},  # assigned_to is the viewer: filled in per call
+    "mine": {},  # assigned to the viewer: bound per call (see _chat_list)
     "unassigned": {"unassigned": True},
     "hot": {"leads": ("HOT",)},
     "hot_lost": {"leads": ("HOT_LOST",)},
     "bot": {"mode": conversations.BOT_ON},
     "human": {"mode": conversations.HUMAN_TAKEOVER},
 }
-
-
-def _filtered(statement: Select, user_id: int, filter_key: str, query: str, session: Session | None = None) -> Select:
-    values: dict[str, Any] = dict(_CHIP_FILTERS.get(filter_key, {}))
-    if filter_key == "mine":
-        values["assigned_to"] = user_id
-    # `_apply` is the API's filter; it only needs `unread` for unread_only, which chips never set.
-    return conversation_list._apply(statement, None, conversation_list.ConversationFilter(q=query, **values), session)
 
 
 def list_chats(
@@ -146,38 +135,68 @@ def list_chats(
     """
     if filter_key not in FILTERS:
         filter_key = "all"
-    assignee = aliased(User)
-    sort_at = _sort_at().label("sort_at")
-    statement = (
-        select(Conversation, Contact.name, CUSTOMER_KEY, assignee.name, sort_at)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .outerjoin(assignee, assignee.id == Conversation.assigned_to)
-    )
-    statement = _filtered(statement, user_id, filter_key, query, session)
-    if only_ids is not None:
-        if not only_ids:
-            return []
-        statement = statement.where(Conversation.id.in_(only_ids))
-    statement = statement.order_by(sort_at.desc(), Conversation.id.desc()).limit(min(max(limit, 1), MAX_ROWS))
-    found = session.execute(statement).all()
-    unread = conversations.unread_counts(session, user_id, [row[0].id for row in found]) if found else {}
+    if only_ids is not None and not only_ids:
+        return []
+    search, values = conversation_list.Search.of(conversation_list.normalized(query))
+    statement = _chat_list(filter_key, search, only_ids is not None)
+    values |= conversation_list.page_values(min(max(limit, 1), MAX_ROWS))
+    values |= {"user_id": user_id, "only_ids": only_ids or []}
     return [
         ChatRow(
-            id=conv.id,
+            id=cid,
             name=display_name(name, wa_id),
             wa_id=wa_id,
-            preview=conv.last_message_preview or "",
+            preview=preview or "",
             sort_at=at,
-            mode=conv.mode,
-            lead=conv.lead,
-            assigned_to=conv.assigned_to,
+            mode=mode,
+            lead=lead,
+            assigned_to=assigned_to,
             assignee_name=assignee_name,
-            human_source=conv.human_source,
-            awaiting_human=conv.awaiting_human_since is not None,
-            unread=unread.get(conv.id, 0),
+            human_source=human_source,
+            awaiting_human=bool(awaiting),
+            unread=count or 0,
         )
-        for conv, name, wa_id, assignee_name, at in found
+        for cid, name, wa_id, preview, at, mode, lead, assigned_to, assignee_name, human_source, awaiting, count in (
+            session.execute(statement, values)
+        )
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _chat_list(filter_key: str, search: conversation_list.Search, only_ids: bool) -> Select:
+    """The chat list's one statement for a shape of request; the rest is bound at execution
+    (building it each time cost more than running it). The page's ids come from
+    `conversation_list.page_of`, then its rows with their unread."""
+    viewer = bindparam("user_id", type_=Integer)
+    values: dict[str, Any] = dict(_CHIP_FILTERS[filter_key])
+    conditions = conversation_list.filter_conditions(None, conversation_list.ConversationFilter(**values))
+    if filter_key == "mine":
+        conditions.append(Conversation.assigned_to == viewer)
+    if only_ids:
+        conditions.append(Conversation.id.in_(bindparam("only_ids", expanding=True)))
+    page = conversation_list.page_of(conditions, search)
+    assignee = aliased(User)
+    return (
+        select(
+            Conversation.id,
+            Contact.name,
+            CUSTOMER_KEY,
+            Conversation.last_message_preview,
+            page.c.sort_at,
+            Conversation.mode,
+            Conversation.lead,
+            Conversation.assigned_to,
+            assignee.name,
+            Conversation.human_source,
+            Conversation.awaiting_human_since.is_not(None),
+            unread.unread_count(viewer),
+        )
+        .select_from(page)
+        .join(Conversation, Conversation.id == page.c.id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(assignee, assignee.id == Conversation.assigned_to)
+        .order_by(page.c.sort_at.desc(), page.c.id.desc())
+    )
 
 
 def display_name(name: str | None, wa_id: str | None) -> str:

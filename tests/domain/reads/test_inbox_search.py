@@ -3,6 +3,8 @@ columns the triggers keep (accents and case ignored); SQLite keeps the plain LIK
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from s7.db import session_scope
 from s7.domain.chats import conversations
 from s7.domain.reads import conversation_list, inbox
@@ -42,21 +44,66 @@ def test_postgres_folds_accents_both_ways_and_follows_renames(pg_db) -> None:
     assert _found("perez") == set()
 
 
-def test_a_common_word_and_a_rare_one_give_the_same_pages_as_a_full_scan(pg_db, monkeypatch) -> None:
-    """The probe picks a plan (ids of a rare word, newest-first walk for a common one); both must
-    return exactly what the plain scan returns, newest first."""
+def test_every_plan_gives_the_pages_of_a_full_scan(pg_db, monkeypatch) -> None:
+    """The statement picks its branch as it runs: a page out of the newest WINDOW chats, a page
+    sorted out of at most PROBE matches, or the full newest-first walk. With the knobs set so
+    each one runs, every page (with a chip, and the API's offset and total) is what the plain
+    scan returns, newest first."""
     with session_scope() as session:
         for i in range(12):
-            make_chat(
+            chat = make_chat(
                 session, wa_id=f"54911555600{i:02d}", name=f"Cliente {i}", text="hola" if i % 3 else "hola, rosario"
             )
-    monkeypatch.setattr(conversation_list, "PROBE", 3)  # "hola" (12 chats) is common, "rosario" (4) is rare
+            chat.lead = "HOT" if i % 2 == 0 else "NONE"
+    queries = ("hola", "rosario", "cliente 1", "5560", "xyzzy")
 
-    def page(query: str) -> list[int]:
+    def pages() -> dict[str, object]:
+        found: dict[str, object] = {}
         with session_scope() as session:
-            return [row.id for row in inbox.list_chats(session, 0, query=query, limit=5)]
+            for q in queries:
+                for chip in ("all", "hot"):
+                    found[f"{chip}:{q}"] = [
+                        row.id for row in inbox.list_chats(session, 0, filter_key=chip, query=q, limit=5)
+                    ]
+                rows, total = conversation_list.list_conversations(
+                    session, 0, conversation_list.ConversationFilter(q=q), limit=3, offset=2
+                )
+                found[f"api:{q}"] = ([row.conversation.id for row in rows], total)
+        return found
 
-    indexed = {q: page(q) for q in ("hola", "rosario")}
     monkeypatch.setattr(conversation_list, "INDEXED", False)
-    assert indexed == {q: page(q) for q in ("hola", "rosario")}
-    assert len(indexed["hola"]) == 5 and len(indexed["rosario"]) == 4
+    scanned = pages()
+    monkeypatch.setattr(conversation_list, "INDEXED", None)
+    assert scanned["all:hola"] and len(scanned["all:rosario"]) == 4 and scanned["all:xyzzy"] == []
+    # "hola" is in all 12 chats, "rosario" in 4 (2 of the newest 6): with a window of 6, "hola" has
+    # its page there, "rosario" is paged from its matches under PROBE 4 and walked over PROBE 3.
+    for window, probe in ((6, 100), (6, 4), (6, 3), (100, 3), (1, 1)):
+        monkeypatch.setattr(conversation_list, "WINDOW", window)
+        monkeypatch.setattr(conversation_list, "PROBE", probe)
+        assert pages() == scanned, (window, probe)
+
+
+def test_quotes_and_backslashes_are_only_text(any_db) -> None:
+    """The pattern is written into the SQL text (so the plan fits the word): quoting must hold."""
+    with session_scope() as session:
+        make_chat(session, wa_id="5491155550001", name="Dario O'Neill", text="precio\\final 50%")
+        make_chat(session, wa_id="5491155550002", name="Otro", text="preciofinal 50")
+    assert _found("o'neill") == {"5491155550001"}
+    assert _found("precio\\final 50%") == {"5491155550001"}
+    assert _found("'; DROP TABLE contacts; --") == set()
+    assert _found("o'neill") == {"5491155550001"}
+
+
+def test_the_search_indexes_keep_their_pending_list_short(pg_db) -> None:
+    """Every message rewrites its chat's search text; GIN queues that in a pending list that each
+    search reads in full (4 MB by default). Migration 0024 keeps it at 256 kB."""
+    with session_scope() as session:
+        options = dict(
+            session.execute(
+                text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix_conversations_search_%'")
+            ).all()
+        )
+    assert options == {
+        "ix_conversations_search_name": ["gin_pending_list_limit=256"],
+        "ix_conversations_search_doc": ["gin_pending_list_limit=256"],
+    }
