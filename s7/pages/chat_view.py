@@ -21,7 +21,15 @@ from s7.domain.reads.inbox import ChatHeader, MessageRow, NoteRow, display_name
 from s7.pages import attachment, chat_actions, product_picker, template_dialog
 from s7.pages.chat_bubbles import message_bubble, note_card, update_in_place
 from s7.pages.chat_facts import FactsStrip
-from s7.pages.inbox_format import LEAD_COLOR, LEAD_LABEL, owner, window_text
+from s7.pages.inbox_format import (
+    LEAD_COLOR,
+    LEAD_LABEL,
+    OUTCOME_COLOR,
+    followup_text,
+    outcome_text,
+    owner,
+    window_text,
+)
 from s7.pages.layout import io
 from s7.pages.live_reads import Coalesced, gone, shared_read
 from s7.pages.presence import ChatPresence
@@ -116,6 +124,11 @@ class ChatView:
             with ui.row().classes("w-full items-center no-wrap gap-1"):
                 self.owner_icon = ui.icon("smart_toy", size="16px")
                 self.owner = ui.label().classes("s7-chat-owner text-sm font-medium").mark("chat-owner")
+            with ui.row().classes("w-full items-center gap-2 text-xs") as self.followup_row:
+                self.outcome = ui.badge().props("outline").mark("chat-outcome")
+                with ui.row().classes("items-center gap-1 no-wrap") as self.reminder_box:
+                    ui.icon("alarm", size="16px").classes("text-indigo-700")
+                    self.reminder = ui.label().classes("text-indigo-800").mark("chat-reminder")
             self.facts = FactsStrip(self.id, self.user)
             with ui.row().classes("w-full items-center gap-1"):
                 self.take_button = (
@@ -165,6 +178,7 @@ class ChatView:
         self.lead.set_text(LEAD_LABEL.get(h.lead, ""))
         self.lead.props(f"color={LEAD_COLOR.get(h.lead, 'grey')}")
         self.lead.set_visibility(h.lead in ("HOT", "HOT_LOST", "WARM"))
+        self._paint_followup()
         self.facts.paint(h.facts)
         # Offer only what this user may do: a chat another seller holds cannot be taken, nor
         # released or reassigned by a seller (an admin still may).
@@ -174,6 +188,16 @@ class ChatView:
         self.release_button.set_visibility(h.mode == "HUMAN_TAKEOVER" and (not held or self.user.is_admin))
         self.assign_button.set_visibility(not held or self.user.is_admin)
         self._paint_window()
+
+    def _paint_followup(self) -> None:
+        outcome, followup = self.header.outcome, self.header.followup
+        self.followup_row.set_visibility(outcome is not None or followup is not None)
+        self.outcome.set_visibility(outcome is not None)
+        if outcome is not None:
+            self.outcome.set_text(outcome_text(outcome.result, outcome.amount, outcome.reason))
+            self.outcome.props(f"color={OUTCOME_COLOR.get(outcome.result, 'grey')}")
+        self.reminder_box.set_visibility(followup is not None)
+        self.reminder.set_text(followup_text(followup.due_at, followup.by) if followup else "")
 
     def _paint_window(self) -> None:
         # The edge's window rule reads only `last_customer_at`, which the detached header carries.
@@ -513,6 +537,9 @@ class ChatView:
         if new_inbound:  # the seller has this chat open: it is read, for them and for WhatsApp
             key = ("seen", self.id, self.user.id, self.refresh.stamp)
             await shared_read(key, chat_actions.seen, self.id, self.user)
+            if header is None:  # the customer wrote: the window reopened, a set outcome no longer stands
+                self._dirty_header = True
+                self.refresh.poke()
 
     def _add(self, item: MessageRow | NoteRow) -> ui.element:
         if isinstance(item, NoteRow):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from s7.clock import now
 from s7.config import get_settings
+from s7.domain.bot.replies import money
+from s7.domain.chats.outcomes import RESULTS
 
 # Human labels; the API keeps the enum values (HOT, HOT_LOST, BOT_ON...).
 LEAD_LABEL = {"HOT": "🔥 Caliente", "HOT_LOST": "Perdido", "WARM": "Tibio", "NONE": "Sin interés aún"}
@@ -103,3 +106,18 @@ def local_time(at: datetime) -> str:
     days = (when.date() - today.date()).days
     prefix = "hoy" if days == 0 else "mañana" if days == 1 else when.strftime("el %d/%m")
     return f"{prefix} {when.strftime('%H:%M')}"
+
+
+OUTCOME_COLOR = {"won": "teal-8", "lost": "red-9", "none": "blue-grey-6"}
+
+
+def outcome_text(result: str, amount: Decimal | None, reason: str | None) -> str:
+    """The chat's last outcome: 'Vendido · $ 189.999', 'Perdido · Precio', 'Sin resultado'."""
+    label = RESULTS.get(result, result)
+    detail = money(amount) if result == "won" and amount is not None else reason if result == "lost" else None
+    return f"{label} · {detail}" if detail else label
+
+
+def followup_text(due_at: datetime, by: str) -> str:
+    """The chat's pending reminder: 'Recordatorio de Ana: mañana 10:00'."""
+    return f"Recordatorio de {by}: {local_time(due_at)}"

@@ -72,3 +72,32 @@ async def test_a_lost_sale_needs_a_reason_from_the_list(pg_db, user: User) -> No
     user.find(marker="outcome-reason").elements.pop().value = "Sin stock"
     user.find(marker="save-outcome").click()
     await eventually(lambda: _outcomes() == [("lost", None, "Sin stock")])
+
+
+async def test_the_chat_header_shows_the_pending_reminder_and_the_outcome_while_it_stands(pg_db, user: User) -> None:
+    seller_id = make_user("Vendedor Uno")
+    chat, _ = customer_says("5491100000303", "¿tienen la campera negra?", name="Ana")
+    take(chat, seller_id)
+    await sign_in(user, "Vendedor Uno")
+    await user.open(f"/?chat={chat}")
+    await user.should_see(marker="chat-title")
+    await user.should_not_see(marker="chat-reminder")
+    await user.should_not_see(marker="chat-outcome")
+
+    user.find(marker="reminder").click()
+    user.find(marker="reminder-when").type("mañana 10:00")
+    user.find(marker="save-reminder").click()
+    await user.should_see("Recordatorio de Vendedor Uno: mañana 10:00", retries=30)  # a live update
+
+    user.find(marker="outcome").click()
+    await user.should_see("¿Cómo terminó?")
+    user.find(marker="outcome-amount").type("189999,50")
+    user.find(marker="save-outcome").click()
+    await user.should_see("Vendido · $ 189.999,50", retries=30)
+    await user.should_see("Recordatorio de Vendedor Uno: mañana 10:00")  # the follow-up still stands
+
+    # The customer writes again: a new episode, the old outcome is no longer the chat's.
+    customer_says("5491100000303", "¿y en azul?", name="Ana")
+    await user.should_not_see("Vendido · $ 189.999,50", retries=30)  # two reads: the message, then the header
+    with session_scope() as session:
+        assert session.scalar(select(Outcome.result)) == "won"

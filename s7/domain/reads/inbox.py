@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, Select, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from s7 import realtime
-from s7.domain.chats import conversations, unread
-from s7.domain.models import Contact, Conversation, Message, Note, ReadMark, User
+from s7.domain.chats import conversations, outcomes, unread
+from s7.domain.models import Contact, Conversation, Message, Note, Outcome, ReadMark, Reminder, User
 from s7.domain.reads import contact_facts, conversation_list
 from s7.domain.reads.contact_facts import ContactFacts
 
@@ -73,6 +74,21 @@ class ChatHeader:
     awaiting_human: bool
     last_customer_at: datetime | None
     facts: ContactFacts | None = None  # ad, consent, block, WhatsApp cost (reads.contact_facts)
+    followup: FollowUp | None = None  # the next reminder not fired yet
+    outcome: OutcomeFact | None = None  # how the last episode ended, while the customer stays quiet
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    due_at: datetime
+    by: str  # the seller who set it
+
+
+@dataclass(frozen=True)
+class OutcomeFact:
+    result: str  # won / lost / none (outcomes.RESULTS)
+    amount: Decimal | None
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -233,7 +249,33 @@ def chat_header(session: Session, conversation_id: int) -> ChatHeader | None:
         awaiting_human=conv.awaiting_human_since is not None,
         last_customer_at=conv.last_customer_at,
         facts=contact_facts.facts(session, conv),
+        followup=_followup(session, conv.id),
+        outcome=_outcome(session, conv),
     )
+
+
+def _followup(session: Session, conversation_id: int) -> FollowUp | None:
+    row = session.execute(
+        select(Reminder.due_at, User.name)
+        .join(User, User.id == Reminder.user_id)
+        .where(Reminder.conversation_id == conversation_id, Reminder.fired_at.is_(None))
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(1)
+    ).first()
+    return FollowUp(row[0], row[1]) if row else None
+
+
+def _outcome(session: Session, conversation: Conversation) -> OutcomeFact | None:
+    result = outcomes.outcome_of(conversation)
+    if result is None:
+        return None
+    row = session.execute(
+        select(Outcome.amount, Outcome.reason)
+        .where(Outcome.conversation_id == conversation.id)
+        .order_by(Outcome.id.desc())
+        .limit(1)
+    ).first()
+    return OutcomeFact(result, row[0] if row else None, row[1] if row else None)
 
 
 def _message_rows(session: Session, statement: Select) -> list[MessageRow]:
