@@ -44,6 +44,7 @@ TYPING_TTL = timedelta(seconds=20)  # WhatsApp hides the indicator after 25 s an
 BATCH = 32
 CONCURRENCY = 16
 POLL_SECONDS = 1.0
+REFILL_CHUNK = 4  # tokens a sender waits for when the shared bucket is empty
 THROTTLE_PAUSE = 2.0  # seconds every send waits after Meta says the number is over its rate
 
 
@@ -78,6 +79,9 @@ class RateLimiter:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
+    def expect(self, sends: int) -> None:
+        """A round is about to make `sends` sends (the shared bucket takes them in one go)."""
+
     def pause(self, seconds: float) -> None:
         """Meta said the number is over its throughput: nobody sends for a while."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
@@ -100,8 +104,17 @@ class RateLimiter:
 class SharedRateLimiter(RateLimiter):
     """The same bucket, kept in Postgres (`send_rate`) so that every replica draws from one:
     Meta's throughput limit belongs to the phone number, so two replicas together must stay
-    under WHATSAPP_MESSAGES_PER_SECOND. One short statement per message (the bucket row is
-    locked only for that statement); Meta's throttling answers still pause this process."""
+    under WHATSAPP_MESSAGES_PER_SECOND. Tokens are taken from the shared row a round at a time
+    (`expect`: one short statement for the sends a round is about to make, the row locked only
+    for that statement) and spent locally; Meta's throttling answers still pause this process."""
+
+    def __init__(self, rate_per_second: float, **kwargs: Any) -> None:
+        super().__init__(rate_per_second, **kwargs)
+        self._reserve = 0  # tokens already taken from the shared bucket, not yet spent
+        self._wanted = 1  # how many the sends in hand will need (a hint; at least 1)
+
+    def expect(self, sends: int) -> None:
+        self._wanted = max(1, sends)
 
     async def acquire(self) -> None:
         async with self._lock:
@@ -110,23 +123,28 @@ class SharedRateLimiter(RateLimiter):
                 if current < self._paused_until:
                     await self._sleep(self._paused_until - current)
                     continue
-                wait = await asyncio.to_thread(_take_shared_token, self.rate, self.capacity)
-                if wait <= 0:
+                if self._reserve > 0:
+                    self._reserve -= 1
+                    self._wanted = max(1, self._wanted - 1)
                     return
-                await self._sleep(wait)
+                granted, wait = await asyncio.to_thread(_take_shared_tokens, self.rate, self.capacity, self._wanted)
+                self._reserve += granted
+                if not granted:
+                    await self._sleep(wait)
 
 
-_TAKE_TOKEN = text(
+_TAKE_TOKENS = text(
     """
     WITH bucket AS (
         SELECT LEAST(:capacity, tokens + EXTRACT(EPOCH FROM (clock_timestamp() - refilled_at)) * :rate) AS level
         FROM send_rate WHERE id = 1 FOR UPDATE
+    ), take AS (
+        SELECT level, GREATEST(0, LEAST(:want, FLOOR(level + 1e-9)))::integer AS granted FROM bucket
     )
     UPDATE send_rate
-    SET tokens = CASE WHEN bucket.level >= 1 THEN bucket.level - 1 ELSE bucket.level END,
-        refilled_at = clock_timestamp()
-    FROM bucket WHERE send_rate.id = 1
-    RETURNING bucket.level
+    SET tokens = GREATEST(0, take.level - take.granted), refilled_at = clock_timestamp()
+    FROM take WHERE send_rate.id = 1
+    RETURNING take.level, take.granted
     """
 )
 _ENSURE_BUCKET = text(
@@ -135,15 +153,18 @@ _ENSURE_BUCKET = text(
 )
 
 
-def _take_shared_token(rate: float, capacity: float) -> float:
-    """Take one token from the shared bucket: 0 when taken, else the seconds to wait."""
+def _take_shared_tokens(rate: float, capacity: float, want: int) -> tuple[int, float]:
+    """Take up to `want` tokens from the shared bucket: (taken, seconds to wait when none)."""
+    values = {"rate": rate, "capacity": capacity, "want": max(1, min(want, int(capacity) or 1))}
     with session_scope() as session:
-        level = session.execute(_TAKE_TOKEN, {"rate": rate, "capacity": capacity}).scalar()
-        if level is None:
+        row = session.execute(_TAKE_TOKENS, values).one_or_none()
+        if row is None:
             session.execute(_ENSURE_BUCKET, {"capacity": capacity})
-            level = session.execute(_TAKE_TOKEN, {"rate": rate, "capacity": capacity}).scalar()
-    level = float(level or 0.0)
-    return 0.0 if level >= 1 - 1e-9 else (1 - level) / rate
+            row = session.execute(_TAKE_TOKENS, values).one()
+    level, granted = float(row.level or 0.0), int(row.granted or 0)
+    # Empty: come back when a few tokens are there (≤ 50 ms at 80/s), not for each single one,
+    # so a sender at its limit spends one statement per few sends, not one per send.
+    return granted, 0.0 if granted else max(0.0, (min(values["want"], REFILL_CHUNK) - level) / rate)
 
 
 def default_limiter() -> RateLimiter:
@@ -237,35 +258,68 @@ def _release_expired_leases(session: Session, at: datetime) -> None:
         log.warning("took back %d outbox rows from a sender that stopped mid-send", released)
 
 
-def record_success(item: Claimed, result: SendResult) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    """How one claimed row's send ended: a result, or an error and when to retry (None: never)."""
+
+    item: Claimed
+    result: SendResult | None = None
+    error: SendError | None = None
+    retry_in: float | None = None
+
+
+def record_outcomes(outcomes: list[Outcome]) -> None:
+    """Settle a round's sends in one transaction: rows and messages read (and locked, in id
+    order) with one statement each, the changes flushed together."""
+    if not outcomes:
+        return
     with session_scope() as session:
-        row = session.get(OutboxItem, item.id, with_for_update=is_postgres(session))
-        if row is None:
-            return
-        row.state, row.sent_at, row.last_error = "sent", now(), None
-        row.next_attempt_at = now()
-        if item.message_id is not None and result.wamid:
-            messages.mark_sent(session, item.message_id, result.wamid)
+        postgres = is_postgres(session)
+        rows_query = select(OutboxItem).where(OutboxItem.id.in_([o.item.id for o in outcomes])).order_by(OutboxItem.id)
+        rows = {row.id: row for row in session.scalars(rows_query.with_for_update() if postgres else rows_query)}
+        message_ids = [o.item.message_id for o in outcomes if o.item.message_id is not None]
+        found: dict[int, Message] = {}
+        if message_ids:
+            messages_query = select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
+            found = {m.id: m for m in session.scalars(messages_query.with_for_update() if postgres else messages_query)}
+        at = now()
+        for outcome in outcomes:
+            row = rows.get(outcome.item.id)
+            if row is not None:
+                message = found.get(outcome.item.message_id) if outcome.item.message_id is not None else None
+                _settle(session, row, message, outcome, at)
+
+
+def _settle(session: Session, row: OutboxItem, message: Message | None, outcome: Outcome, at: datetime) -> None:
+    """One row's end, flushed with the round's others at commit."""
+    item = outcome.item
+    if outcome.error is None:
+        row.state, row.sent_at, row.last_error, row.next_attempt_at = "sent", at, None, at
+        if message is not None and outcome.result is not None and outcome.result.wamid:
+            messages.apply_status(session, message, "sent", wa_message_id=outcome.result.wamid, flush=False)
+        return
+    error = outcome.error
+    row.last_error = error.reason[:2000]
+    if outcome.retry_in is not None:
+        row.state = "pending"
+        row.next_attempt_at = at + timedelta(seconds=outcome.retry_in)
+        return
+    row.state = "failed"
+    row.next_attempt_at = at
+    if message is not None:
+        reason = error.reason
+        if error.retryable:
+            reason = f"No se pudo enviar tras {item.attempts} intentos: {reason}"
+        messages.fail(session, message, reason, flush=False)
+
+
+def record_success(item: Claimed, result: SendResult) -> None:
+    record_outcomes([Outcome(item, result=result)])
 
 
 def record_failure(item: Claimed, error: SendError, *, retry_in: float | None) -> None:
     """`retry_in=None`: give up (the message shows Meta's reason); else back off that long."""
-    with session_scope() as session:
-        row = session.get(OutboxItem, item.id, with_for_update=is_postgres(session))
-        if row is None:
-            return
-        row.last_error = error.reason[:2000]
-        if retry_in is not None:
-            row.state = "pending"
-            row.next_attempt_at = now() + timedelta(seconds=retry_in)
-            return
-        row.state = "failed"
-        row.next_attempt_at = now()
-        if item.message_id is not None:
-            reason = error.reason
-            if error.retryable:
-                reason = f"No se pudo enviar tras {item.attempts} intentos: {reason}"
-            messages.mark_failed(session, item.message_id, reason)
+    record_outcomes([Outcome(item, error=error, retry_in=retry_in)])
 
 
 # ---- the sender ----------------------------------------------------------------------------
@@ -290,7 +344,9 @@ class Sender:
     async def run_once(self) -> int:
         claimed = await asyncio.to_thread(claim_due, self.batch)
         if claimed:
-            await asyncio.gather(*(self._deliver(item) for item in claimed))
+            self.limiter.expect(len(claimed))
+            outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+            await asyncio.to_thread(record_outcomes, outcomes)
         return len(claimed)
 
     async def aclose(self) -> None:
@@ -306,11 +362,10 @@ class Sender:
             total += handled
         return total
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed) -> Outcome:
         if item.kind == "typing" and now() - item.created_at > TYPING_TTL:
             error = SendError("Indicador de escritura vencido: no se envió", retryable=False)
-            await asyncio.to_thread(record_failure, item, error, retry_in=None)
-            return
+            return Outcome(item, error=error, retry_in=None)
         callback = f"s7:{item.message_id}" if item.message_id is not None else None
         async with self._semaphore:
             await self.limiter.acquire()
@@ -322,9 +377,8 @@ class Sender:
                 log.exception("outbox row %s: unexpected error while sending", item.id)
                 error = SendError(f"Error inesperado al enviar ({type(exc).__name__})", retryable=True)
             else:
-                await asyncio.to_thread(record_success, item, result)
-                return
-        await asyncio.to_thread(record_failure, item, error, retry_in=self._retry_in(item, error))
+                return Outcome(item, result=result)
+        return Outcome(item, error=error, retry_in=self._retry_in(item, error))
 
     def _retry_in(self, item: Claimed, error: SendError) -> float | None:
         limit = MAX_ATTEMPTS if item.kind in MESSAGE_KINDS else RECEIPT_MAX_ATTEMPTS

@@ -192,11 +192,13 @@ def apply_status(
     at: datetime | None = None,
     error: str | None = None,
     wa_message_id: str | None = None,
+    flush: bool = True,
 ) -> bool:
     """Move a sent message's tick forward (queued < sent < delivered < read); `failed` is final.
 
     Webhooks arrive out of order and repeated, so an older tick never overwrites a newer one.
-    Returns True when something changed.
+    Returns True when something changed. `flush=False` leaves the UPDATE to the caller's next
+    flush (the sender settles a round of messages in one).
     """
     changed = False
     if wa_message_id and message.wa_message_id is None:
@@ -215,7 +217,8 @@ def apply_status(
         message.status, changed = status, True
     if changed:
         message.status_at = at or now()
-        session.flush()
+        if flush:
+            session.flush()
         realtime.publish_after_commit(
             session,
             "status",
@@ -237,11 +240,16 @@ def mark_sent(session: Session, message_id: int, wa_message_id: str, *, at: date
 def mark_failed(session: Session, message_id: int, error: str, *, at: datetime | None = None) -> None:
     """The send failed for good: sellers see Meta's reason on the message."""
     message = session.get(Message, message_id, with_for_update=is_postgres(session))
-    if message is None:
-        return
+    if message is not None:
+        fail(session, message, error, at=at)
+
+
+def fail(session: Session, message: Message, error: str, *, at: datetime | None = None, flush: bool = True) -> None:
+    """`mark_failed` for a message the caller already holds (locked)."""
     if message.status != "failed":
         message.status, message.error, message.status_at = "failed", error, at or now()
-        session.flush()
+        if flush:
+            session.flush()
         realtime.publish_after_commit(
             session, "status", conversation_id=message.conversation_id, message_id=message.id, status="failed"
         )
