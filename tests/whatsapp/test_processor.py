@@ -165,14 +165,17 @@ def test_a_failing_bot_never_loses_the_customer_message(
 def test_a_failing_update_does_not_sink_the_rest_of_its_batch_and_is_retried(
     any_db: Settings, fake_clock: FakeClock, bot_calls: BotCalls, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = conversations.ensure_conversation
+    def flaky(real: Any) -> Any:
+        def opened(session: Any, *, wa_id: str, **kw: Any) -> Conversation | None:
+            if wa_id == "5491155550002":
+                raise RuntimeError("boom")
+            return real(session, wa_id=wa_id, **kw)
 
-    def flaky(session: Any, *, wa_id: str, **kw: Any) -> Conversation:
-        if wa_id == "5491155550002":
-            raise RuntimeError("boom")
-        return real(session, wa_id=wa_id, **kw)
+        return opened
 
-    monkeypatch.setattr(conversations, "ensure_conversation", flaky)
+    # Both ways a first message opens its chat: the one-statement path and the general one.
+    for name in ("open_first_chat", "ensure_conversation"):
+        monkeypatch.setattr(conversations, name, flaky(getattr(conversations, name)))
     body = load("text")
     other = dict(body["entry"][0]["changes"][0]["value"]["messages"][0], id="wamid.OTHER", **{"from": "5491155550002"})
     body["entry"][0]["changes"][0]["value"]["messages"].insert(0, other)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from s7.domain.catalog.index import IndexedProduct, SearchIndex, load_settings, with_vocabulary
@@ -43,7 +43,7 @@ class SearchHit:
         return self.stock > 0
 
     @classmethod
-    def from_product(cls, product: Product, score: int) -> SearchHit:
+    def from_product(cls, product: Product | Row[Any], score: int) -> SearchHit:
         return cls(
             id=product.id,
             sku=product.sku,
@@ -88,10 +88,10 @@ def search(session: Session, query: str, *, limit: int = 3, in_stock_only: bool 
         wanted = list(ranking.matches)
         if ranking.best is not None:
             wanted.append(ranking.best)
-        # populate_existing: an import's bulk statements bypass the session's identity map, and
-        # stale objects there would quote yesterday's price or stock.
-        statement = select(Product).where(Product.id.in_({m.product_id for m in wanted}))
-        rows = {p.id: p for p in session.scalars(statement.execution_options(populate_existing=True))}
+        # Plain rows, not ORM objects: always what the table says now (an import's bulk
+        # statements bypass the session's identity map), and a fraction of the cost per turn.
+        statement = select(*_HIT_COLUMNS).where(Product.id.in_({m.product_id for m in wanted}))
+        rows = {p.id: p for p in session.execute(statement)}
         if all((p := rows.get(m.product_id)) is not None and p.sku == m.sku and p.active for m in wanted):
             hits = SearchHits(
                 SearchHit.from_product(rows[m.product_id], round(m.quality * 100)) for m in ranking.matches
@@ -119,9 +119,28 @@ def products_by_sku(session: Session, skus: list[str]) -> dict[str, SearchHit]:
     """Current data of active products (the bot re-reads what it offered before quoting it)."""
     if not skus:
         return {}
-    statement = select(Product).where(Product.sku.in_(skus), Product.active.is_(True))
-    rows = session.scalars(statement.execution_options(populate_existing=True))
+    rows = session.execute(select(*_HIT_COLUMNS).where(Product.sku.in_(skus), Product.active.is_(True)))
     return {p.sku: SearchHit.from_product(p, 100) for p in rows}
+
+
+# What a hit carries (`SearchHit.from_product` reads these off a Product or a row alike).
+_HIT_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.active,
+    Product.name,
+    Product.brand,
+    Product.category,
+    Product.price,
+    Product.currency,
+    Product.stock,
+    Product.installments,
+    Product.popularity,
+    Product.attributes,
+    Product.description,
+    Product.image_url,
+    Product.url,
+)
 
 
 # ---- the in-memory index, per database ----------------------------------------------------------

@@ -31,7 +31,7 @@ def touch(session: Session, conversation: Conversation, message: Message) -> Non
     if conversation.last_message_at is None or at >= conversation.last_message_at:
         conversation.last_message_at = at
         conversation.last_message_preview = preview_of(message)
-    session.flush()
+    # No flush: the row goes out with the turn's next flush (one UPDATE of the chat, not one per step).
     realtime.publish_after_commit(session, "message", conversation_id=conversation.id, message_id=message.id)
 
 

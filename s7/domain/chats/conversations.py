@@ -21,16 +21,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from s7 import realtime
 from s7.clock import now
+from s7.db import is_postgres
 from s7.domain.chats import gate, identity, messages
 from s7.domain.chats.activity import preview_of, touch
 from s7.domain.chats.audit import actor_of, audit, changed
 from s7.domain.chats.leads import LEAD_ORDER, add_intent, recover_lost_lead, request_human, set_lead
 from s7.domain.chats.unread import mark_read, unread_counts
-from s7.domain.models import Conversation, Message, Note, User
+from s7.domain.models import Contact, Conversation, Message, Note, User
 
 __all__ = [  # leads and unread are re-exported: callers use conversations.add_intent & co.
     "BOT_ON",
@@ -122,6 +126,36 @@ def ensure_conversation(
             conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
             if conversation is None:
                 raise
+    return conversation
+
+
+def open_first_chat(
+    session: Session, *, wa_id: str, name: str | None, user_id: str | None = None
+) -> Conversation | None:
+    """A customer nobody knows yet (the usual first message): their contact and conversation in
+    two INSERT ... ON CONFLICT DO NOTHING statements, no savepoints, the new conversation row
+    ours alone until commit (so locked for the turn). None when one of these ids already belongs
+    to someone (or was taken a moment ago): the caller goes through `ensure_conversation`, which
+    links and merges as identity requires."""
+    ids = identity.Ids.of(wa_id, user_id)
+    if ids.phone is None:
+        return None
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    contact = session.scalars(
+        insert(Contact)
+        .values(wa_id=ids.phone, bsuid=ids.bsuid, name=name[:200] if name else None, created_at=now())
+        .on_conflict_do_nothing()
+        .returning(Contact)
+    ).first()
+    if contact is None:
+        return None
+    conversation = session.scalars(
+        insert(Conversation).values(contact_id=contact.id, bot_state={}).returning(Conversation)
+    ).one()
+    set_committed_value(conversation, "contact", contact)  # known: no lazy load later in the turn
+    set_committed_value(contact, "conversation", conversation)
+    mark_locked(session, conversation.id)
+    changed(session, conversation, created=True)
     return conversation
 
 

@@ -65,7 +65,8 @@ def _locked_chat(session: Session, incoming: Incoming) -> Conversation:
     """The customer's conversation (created on first contact), its row locked for this turn.
 
     A customer we already know by phone, writing under the same name and id, costs one
-    statement (the usual case); anything else goes through `ensure_conversation`."""
+    statement (the usual case); a customer nobody knows, two more; anything else (a username to
+    link, ids to merge) goes through `ensure_conversation`."""
     if incoming.wa_id:
         known = session.scalar(
             select(Conversation)
@@ -78,6 +79,12 @@ def _locked_chat(session: Session, incoming: Incoming) -> Conversation:
         if known is not None and _same_identity(known.contact, incoming):
             conversations.mark_locked(session, known.id)
             return known
+        if known is None and not incoming.username:
+            first = conversations.open_first_chat(
+                session, wa_id=incoming.wa_id, name=incoming.name, user_id=incoming.user_id
+            )
+            if first is not None:
+                return first
     conversation = conversations.ensure_conversation(
         session, wa_id=incoming.wa_id, name=incoming.name, user_id=incoming.user_id, username=incoming.username
     )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -380,18 +380,20 @@ def _add_outbox(
     *,
     gated: bool,
 ) -> None:
-    session.add(
-        OutboxItem(
+    # A plain INSERT (nothing reads the row back in this transaction): no unit-of-work flush.
+    session.execute(
+        insert(OutboxItem.__table__).values(
             conversation_id=conversation_id,
             message_id=message_id,
             kind=kind,
             payload=payload,
             gated=gated,
             state="pending",
+            attempts=0,
             next_attempt_at=now(),
+            created_at=now(),
         )
     )
-    session.flush()
     if is_postgres(session) and not session.info.get(_WAKE_KEY):
         # NOTIFY is transactional: senders in other processes hear it only if this commits.
         # Once per transaction is enough (the sender drains everything due when woken).
