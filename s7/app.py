@@ -22,6 +22,7 @@ from s7.db import get_engine, reset_engine
 from s7.headers import SecurityHeaders
 from s7.limits import BodyLimit
 from s7.pages import sessions
+from s7.whatsapp import webhook
 
 log = logging.getLogger(__name__)
 _bridge_stop: asyncio.Event | None = None
@@ -86,6 +87,7 @@ def configure() -> None:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(SecurityHeaders)  # outermost: on every response, the gate's and CORS's too
+    webhook.install_fast_path(app)  # POST /webhook in front of all of it (s7.whatsapp.webhook)
     sessions.install()  # every panel action re-checks its session (s7.pages.sessions)
     app.on_startup(_start_services)
     app.on_shutdown(_stop_services)

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from s7.clock import now
 from s7.config import Settings, get_settings
@@ -200,3 +201,41 @@ _in_flight = 0
 def busy() -> bool:
     """True while a POST /webhook is being answered in this process."""
     return _in_flight > 0
+
+
+# ---- in front of the framework ---------------------------------------------------------------
+class FastPath:
+    """Pure ASGI, outermost: `POST /webhook` goes straight to `receive`, past the panel's stack
+    (NiceGUI's session, request-tracking and redirect middlewares, gzip, the auth gate), none of
+    which a signed webhook needs and which together cost more than storing it. The response still
+    carries the security headers; everything else takes the usual way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        from s7.headers import SecurityHeaders  # local: headers reads settings at call time only
+
+        self.app = app
+        self._webhook = SecurityHeaders(_serve_webhook)
+
+    async def __call__(self, scope: Scope, receive_: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path") == "/webhook":
+            await self._webhook(scope, receive_, send)
+        else:
+            await self.app(scope, receive_, send)
+
+
+async def _serve_webhook(scope: Scope, receive_: Receive, send: Send) -> None:
+    response = await receive(Request(scope, receive_))
+    await response(scope, receive_, send)
+
+
+def install_fast_path(app: object) -> None:
+    """Put `FastPath` in front of `app`'s middleware stack when the stack is built (idempotent)."""
+    build = app.build_middleware_stack  # type: ignore[attr-defined]
+    if getattr(build, "_s7_fast_path", False):
+        return
+
+    def build_with_fast_path() -> ASGIApp:
+        return FastPath(build())
+
+    build_with_fast_path._s7_fast_path = True  # type: ignore[attr-defined]
+    app.build_middleware_stack = build_with_fast_path  # type: ignore[attr-defined]
