@@ -127,13 +127,23 @@ def start(*, force: bool = False) -> None:
 
 async def stop(timeout: float = 10.0) -> None:
     """Stop scheduling, let a run in progress finish in its thread (its transaction commits or
-    rolls back whole; cancelling it would only be logged as an error), then let n8n retries go."""
+    rolls back whole; cancelling it would only be logged as an error), then let n8n retries go.
+
+    Paused first and shut down only once the runs in hand are over: APScheduler's shutdown
+    cancels the futures of runs still going (their threads go on regardless) and logs each as
+    an error with a traceback."""
     global _scheduler
-    if _scheduler is not None and _scheduler.running:
-        _scheduler.shutdown(wait=False)
-    _scheduler = None
-    deadline = asyncio.get_running_loop().time() + timeout
-    while _in_flight and asyncio.get_running_loop().time() < deadline:
+    scheduler, _scheduler = _scheduler, None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    if scheduler is not None and scheduler.running:
+        scheduler.pause()
+        quiet_rounds = 0
+        while quiet_rounds < 2 and loop.time() < deadline:  # twice idle: a run just submitted shows
+            await asyncio.sleep(0.05)
+            quiet_rounds = quiet_rounds + 1 if not _in_flight else 0
+        scheduler.shutdown(wait=False)
+    while _in_flight and loop.time() < deadline:
         await asyncio.sleep(0.05)
     notify.shutdown()
 
