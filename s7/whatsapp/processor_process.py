@@ -24,7 +24,6 @@ from s7.config import get_settings
 from s7.db import get_engine
 
 log = logging.getLogger(__name__)
-PROCESSOR_NICE = 5  # scheduling priority below the web process (0); Linux gives it ~1/3 the share
 
 RESTART_PAUSE_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0  # the child's own graceful stop; the supervisor waits a little longer
@@ -91,10 +90,6 @@ def main() -> None:
     for noisy in ("httpx", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     get_settings()
-    # When the two cores are short, the web process (acks Meta waits on, the panel, the sender)
-    # goes first: what this process does is durable in the table and can wait a little.
-    with contextlib.suppress(OSError):
-        os.nice(PROCESSOR_NICE)
     loop = asyncio.new_event_loop()
     code = 0
     try:
