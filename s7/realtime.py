@@ -123,52 +123,12 @@ def publish_after_commit(session: Session, kind: str, **data: Any) -> None:
     Postgres delivers it at commit, drops it on rollback, and merges identical payloads.
     """
     event = Event(kind, data)
-    key = ("event", kind, _key(data))
-    call_after_commit(session, lambda: deliver_local(event), key=key)
+    call_after_commit(session, lambda: deliver_local(event), key=("event", kind, _key(data)))
     if _bridge_enabled and session.get_bind().dialect.name == "postgresql":
         payload = _notify_payload(event)
         if payload is not None:
-            _queue_notify(session, key, payload)
-
-
-# ---- NOTIFYs for the other replicas: one statement per transaction ---------------------------------
-# A bot turn publishes several events; one NOTIFY statement each was a round trip apiece. They are
-# queued with the (sub)transaction they belong to (a rolled-back savepoint drops its own) and sent
-# together right before the commit, inside the transaction: Postgres still delivers them only if it
-# commits.
-_NOTIFY_KEY = "s7_notify"
-_NOTIFY_MANY = text("SELECT pg_notify(:c, p) FROM unnest(CAST(:ps AS text[])) AS p")
-
-
-def _queue_notify(session: Session, key: Any, payload: str) -> None:
-    queued: list[tuple[Any, Any, str]] | None = session.info.get(_NOTIFY_KEY)
-    if queued is None:
-        queued = session.info[_NOTIFY_KEY] = []
-        sa_event.listen(session, "before_commit", _send_notifies)
-        sa_event.listen(session, "after_soft_rollback", _drop_rolled_back_notifies)
-    if any(k == key for _, k, _ in queued):
-        return
-    if session.get_transaction() is None:
-        session.connection()
-    queued.append((session.get_nested_transaction() or session.get_transaction(), key, payload))
-
-
-def _send_notifies(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    queued = session.info.get(_NOTIFY_KEY)
-    if not queued:
-        return
-    payloads = [payload for _, _, payload in queued]
-    queued.clear()
-    # connection(), not session.execute(): sending must not autoflush (the commit flushes next).
-    session.connection().execute(_NOTIFY_MANY, {"c": CHANNEL, "ps": payloads})
-
-
-def _drop_rolled_back_notifies(session: Session, previous_transaction: Any) -> None:
-    queued = session.info.get(_NOTIFY_KEY)
-    if queued:
-        queued[:] = [entry for entry in queued if not _inside(entry[0], previous_transaction)]
+            # connection(), not session.execute(): publishing must not autoflush the caller's work.
+            session.connection().execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 
 
 # ---- "after commit" callbacks that survive savepoints -------------------------------------------
