@@ -313,10 +313,6 @@ def _settle(session: Session, row: OutboxItem, message: Message | None, outcome:
         messages.fail(session, message, reason, flush=False)
 
 
-def record_success(item: Claimed, result: SendResult) -> None:
-    record_outcomes([Outcome(item, result=result)])
-
-
 def record_failure(item: Claimed, error: SendError, *, retry_in: float | None) -> None:
     """`retry_in=None`: give up (the message shows Meta's reason); else back off that long."""
     record_outcomes([Outcome(item, error=error, retry_in=retry_in)])

@@ -237,15 +237,8 @@ def mark_sent(session: Session, message_id: int, wa_message_id: str, *, at: date
     apply_status(session, message, "sent", at=at, wa_message_id=wa_message_id)
 
 
-def mark_failed(session: Session, message_id: int, error: str, *, at: datetime | None = None) -> None:
-    """The send failed for good: sellers see Meta's reason on the message."""
-    message = session.get(Message, message_id, with_for_update=is_postgres(session))
-    if message is not None:
-        fail(session, message, error, at=at)
-
-
 def fail(session: Session, message: Message, error: str, *, at: datetime | None = None, flush: bool = True) -> None:
-    """`mark_failed` for a message the caller already holds (locked)."""
+    """The send failed for good (the caller holds the message, locked): sellers see Meta's reason."""
     if message.status != "failed":
         message.status, message.error, message.status_at = "failed", error, at or now()
         if flush:
