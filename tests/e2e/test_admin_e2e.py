@@ -48,6 +48,14 @@ def server() -> Iterator[ServerProcess]:
         yield process
 
 
+@pytest.fixture(autouse=True)
+def server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed test prints the end of its module server's log (a shared server outlives it)."""
+    yield
+    if getattr(request.node, "rep_call_failed", False) and "server" in request.fixturenames:
+        print("--- server log ---\n" + request.getfixturevalue("server").output()[-6000:])
+
+
 def new_page(browser, base_url: str, credentials: tuple[str, str]):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -74,7 +82,7 @@ def test_admin_uploads_a_messy_catalog_and_reads_the_report(browser, server, tmp
     page.locator("input[type=file]").set_input_files(str(big))
     page.get_by_text(re.compile(r"Importando… \d+ de 20000 filas")).wait_for()
     screenshot(page, "admin-catalog-progress")
-    page.get_by_text("Listo: 20000 de 20000 filas procesadas").wait_for(timeout=60_000)
+    page.get_by_text("Listo: 20000 de 20000 filas procesadas").wait_for(timeout=120_000)
 
     page.locator("input[type=file]").set_input_files(str(ROOT / "catalog" / "messy-sample.csv"))
     page.get_by_text("Resultado de messy-sample.csv").wait_for()
