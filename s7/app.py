@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import sys
@@ -137,6 +138,9 @@ def _start_services() -> None:
 
         _supervisor = Supervisor()
         _supervisor.start()
+    # Everything loaded so far (framework, pages, catalog index) lives as long as the process: a
+    # full collection need not walk it, and would stall every request while it did.
+    gc.freeze()
     log.info("Sector 7 listo en %s (sandbox=%s)", settings.public_base_url, settings.sandbox)
 
 
