@@ -22,6 +22,8 @@ import sys
 from s7 import realtime
 from s7.config import get_settings
 from s7.db import get_engine
+from s7.whatsapp.ack_gauge import ENV as ACK_GAUGE_ENV
+from s7.whatsapp.ack_gauge import AckGauge
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,11 @@ def main() -> None:
     for noisy in ("httpx", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     get_settings()
+    if os.environ.get(ACK_GAUGE_ENV):
+        from s7.whatsapp import webhook
+
+        # The web process's webhooks in flight: between batches we step aside while it acks.
+        webhook.watch_acks(AckGauge.attach(os.environ[ACK_GAUGE_ENV]))
     loop = asyncio.new_event_loop()
     code = 0
     try:
@@ -111,23 +118,30 @@ class Supervisor:
         self._process: asyncio.subprocess.Process | None = None
         self._stopping = False
         self.restarts = 0
+        self._gauge: AckGauge | None = None
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     def start(self) -> None:
+        from s7.whatsapp import webhook
+
         self._stopping = False
+        if self._gauge is None:
+            self._gauge = AckGauge.create()
+            webhook.publish_acks(self._gauge)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="processor-supervisor")
 
     async def _run(self) -> None:
+        assert self._gauge is not None
         while not self._stopping:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "s7.whatsapp.processor_process",
                 stdin=asyncio.subprocess.DEVNULL,
-                env={**os.environ, PARENT_ENV: str(os.getpid())},
+                env={**os.environ, PARENT_ENV: str(os.getpid()), ACK_GAUGE_ENV: str(self._gauge.path)},
             )
             code = await self._process.wait()
             if self._stopping:
@@ -154,6 +168,12 @@ class Supervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._gauge is not None:
+            from s7.whatsapp import webhook
+
+            webhook.publish_acks(None)
+            self._gauge.close()
+            self._gauge = None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
@@ -25,6 +28,7 @@ from s7.config import Settings, get_settings
 from s7.db import get_engine
 from s7.domain.models import UTCDateTime, WebhookEvent
 from s7.whatsapp import signature, updates
+from s7.whatsapp.ack_gauge import AckGauge
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +80,11 @@ async def verify_subscription(request: Request) -> Response:
 
 @router.post("/webhook", include_in_schema=False)
 async def receive(request: Request) -> Response:
-    global _in_flight
-    _in_flight += 1  # only touched on the event loop thread: no lock needed
+    _count_in_flight(+1)
     try:
         return await _receive(request)
     finally:
-        _in_flight -= 1
+        _count_in_flight(-1)
 
 
 async def _receive(request: Request) -> Response:
@@ -193,14 +196,72 @@ _PG_STORE = text(
 
 
 # ---- giving the ack path priority ----------------------------------------------------------
-# Acks are what Meta waits on; processing is durable and can wait a few milliseconds. The
-# processor (a thread of this same process) yields between events while requests are in here.
+# Acks are what Meta waits on; processing is durable and can wait. A processor in this process
+# yields between batches while a webhook is in flight here (`busy`). The processor child of
+# `s7 serve` cannot see that; it reads how many webhooks this process has received (an
+# `AckGauge` the web process keeps) and steps aside while they arrive as a burst (`ack_rate`).
 _in_flight = 0
+_received = 0
+_published: AckGauge | None = None  # web process: where the child reads `_received`
+
+
+def publish_acks(gauge: AckGauge | None) -> None:
+    """Web process: keep `gauge` up to date with the count of webhooks received (None: stop)."""
+    global _published
+    _published = gauge
+    if gauge is not None:
+        gauge.set(_received)
 
 
 def busy() -> bool:
     """True while a POST /webhook is being answered in this process."""
     return _in_flight > 0
+
+
+class AckRate:
+    """Webhooks per second another process is receiving, from its gauge, over ~`window` seconds
+    (the newest reading against the newest one at least `window` old). Thread-safe."""
+
+    def __init__(self, gauge: AckGauge, *, window: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+        self._gauge = gauge
+        self._window = window
+        self._clock = clock
+        self._readings: deque[tuple[float, int]] = deque()
+        self._lock = threading.Lock()
+
+    def per_second(self) -> float:
+        at, count = self._clock(), self._gauge.get()
+        with self._lock:
+            readings = self._readings
+            readings.append((at, count))
+            while len(readings) > 2 and at - readings[1][0] >= self._window:
+                readings.popleft()
+            first_at, first_count = readings[0]
+        elapsed = at - first_at
+        return (count - first_count) / elapsed if elapsed >= self._window / 4 else 0.0
+
+
+_watched: AckRate | None = None  # processor child: the web process's arrivals
+
+
+def watch_acks(gauge: AckGauge | None) -> None:
+    """Processor child: follow the web process's webhook arrivals (`ack_rate`)."""
+    global _watched
+    _watched = AckRate(gauge) if gauge is not None else None
+
+
+def ack_rate() -> float:
+    """Webhooks per second the web process we serve is receiving (0 when none is watched)."""
+    return _watched.per_second() if _watched is not None else 0.0
+
+
+def _count_in_flight(delta: int) -> None:
+    global _in_flight, _received
+    _in_flight += delta  # only touched on the event loop thread: no lock needed
+    if delta > 0:
+        _received += 1
+        if _published is not None:
+            _published.set(_received)
 
 
 # ---- in front of the framework ---------------------------------------------------------------
