@@ -320,7 +320,15 @@ def record_failure(item: Claimed, error: SendError, *, retry_in: float | None) -
 
 # ---- the sender ----------------------------------------------------------------------------
 class Sender:
-    """One process's sender. `run_once()` is a full round (claim, send concurrently, record)."""
+    """One process's sender. `run_once()` claims the rows due now and sends them.
+
+    With `overlap=1` (tests, the CLI) it is a full round: claim, send concurrently, record. The
+    app's sender runs with `overlap=2`: a round's sends and their recording go on in the
+    background while the next claim is made, so a reply committed mid-round waits for a claim,
+    not for the whole round (chats keep their order: a row on the wire blocks its chat's later
+    rows in the claim itself). `after_round` is called when a background round ends (the app
+    wakes its loop: rows behind that round's rows may be due now).
+    """
 
     def __init__(
         self,
@@ -330,22 +338,52 @@ class Sender:
         rng: random.Random | None = None,
         batch: int = BATCH,
         concurrency: int = CONCURRENCY,
+        overlap: int = 1,
+        after_round: Callable[[], None] | None = None,
     ) -> None:
         self.transport = transport
         self.limiter = limiter or default_limiter()
         self.rng = rng or random.Random()
         self.batch = batch
+        self.overlap = max(1, overlap)
+        self.after_round = after_round
         self._semaphore = asyncio.Semaphore(concurrency)
+        self._rounds: set[asyncio.Task[None]] = set()
 
     async def run_once(self) -> int:
+        while len(self._rounds) >= self.overlap:
+            await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
         claimed = await asyncio.to_thread(claim_due, self.batch)
-        if claimed:
-            self.limiter.expect(len(claimed))
-            outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
-            await asyncio.to_thread(record_outcomes, outcomes)
+        if not claimed:
+            return 0
+        self.limiter.expect(len(claimed))
+        if self.overlap == 1:
+            await self._round(claimed)
+            return len(claimed)
+        task = asyncio.create_task(self._round(claimed), name="s7-outbox-round")
+        self._rounds.add(task)
+        task.add_done_callback(self._round_ended)
         return len(claimed)
 
+    async def _round(self, claimed: list[Claimed]) -> None:
+        outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+        await asyncio.to_thread(record_outcomes, outcomes)
+
+    def _round_ended(self, task: asyncio.Task[None]) -> None:
+        self._rounds.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Its rows stay 'sending' until their lease ends, then are retried (never lost).
+            log.error("outbox round failed", exc_info=task.exception())
+        if self.after_round is not None:
+            self.after_round()
+
+    async def settle(self) -> None:
+        """Wait for the rounds still sending in the background."""
+        while self._rounds:
+            await asyncio.wait(set(self._rounds))
+
     async def aclose(self) -> None:
+        await self.settle()
         await self.transport.aclose()
 
     async def drain(self, max_rounds: int = 100) -> int:
@@ -354,8 +392,12 @@ class Sender:
         for _ in range(max_rounds):
             handled = await self.run_once()
             if not handled:
-                break
+                await self.settle()
+                handled = await self.run_once()
+                if not handled:
+                    break
             total += handled
+        await self.settle()
         return total
 
     async def _deliver(self, item: Claimed) -> Outcome:
@@ -412,7 +454,7 @@ _service: Service[Sender] = Service(
 def start(transport: Transport | None = None) -> None:
     """Start sending from this process (app startup, `s7 worker`); call it on the running loop."""
     if not _service.loop.running:
-        _service.start(Sender(transport or default_transport()))
+        _service.start(Sender(transport or default_transport(), overlap=2, after_round=_service.wake))
 
 
 async def stop() -> None:

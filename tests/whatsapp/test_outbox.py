@@ -350,3 +350,51 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
         assert full / 2 <= delay <= full
     pair = SendError("x", retryable=True, code=131056)
     assert 8 <= outbox.backoff(2, pair, rng) <= 16
+
+
+# ---- overlapping rounds (the app's sender) ---------------------------------------------------------
+class HeldTransport:
+    """Sends to one recipient hang until released; the rest answer at once. Records the order."""
+
+    def __init__(self, held: str) -> None:
+        self.held = held
+        self.release = asyncio.Event()
+        self.sent: list[str] = []
+
+    async def send(self, kind: str, payload: dict[str, object], *, callback_data: str | None = None):  # type: ignore[no-untyped-def]
+        from s7.whatsapp.graph import SendResult
+
+        if payload["to"] == self.held:
+            await self.release.wait()
+        self.sent.append(str(payload["text"]))
+        return SendResult(wamid=f"wamid.OUT{len(self.sent)}")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_reply_committed_mid_round_goes_out_before_that_round_ends(
+    any_db: Settings, fake_clock: FakeClock
+) -> None:
+    slow_chat, other_chat = open_chat("5491155550001"), open_chat("5491155550002")
+    queue(slow_chat, "primero")  # its send hangs (a slow Graph answer)
+    transport = HeldTransport(held="5491155550001")
+    woken: list[int] = []
+    sender = Sender(transport, limiter=virtual_time_limiter(), overlap=2, after_round=lambda: woken.append(1))
+    assert await sender.run_once() == 1  # the round is on the wire, in the background
+
+    queue(other_chat, "otro chat")
+    later_same_chat = queue(slow_chat, "segundo")
+    assert await sender.run_once() == 1  # the other chat's reply, not the slow chat's second
+    for _ in range(100):
+        if transport.sent:
+            break
+        await asyncio.sleep(0.01)
+    assert transport.sent == ["otro chat"]  # out while the first round still hangs
+
+    transport.release.set()
+    await sender.settle()
+    assert woken  # the loop is told: rows behind the finished round may be due
+    assert await sender.drain() == 1
+    assert transport.sent == ["otro chat", "primero", "segundo"]  # the slow chat kept its order
+    assert message(later_same_chat).status == "sent"
