@@ -107,6 +107,13 @@ PROCESSOR_IN_CHILD = False
 _supervisor: Any = None
 
 
+def use_supervisor(supervisor: Any) -> None:
+    """`s7 serve` spawns the processor children before it loads the web app (they warm up
+    meanwhile) and hands their supervisor over here; startup then watches them."""
+    global _supervisor
+    _supervisor = supervisor
+
+
 def _services() -> list[ModuleType]:
     """Background services with start()/stop(): inbound processor, outbox sender, jobs."""
     names = SERVICE_MODULES
@@ -134,9 +141,10 @@ def _start_services() -> None:
         service.start()
     if _processor_in_child():
         global _supervisor
-        from s7.whatsapp.processor_process import Supervisor
+        if _supervisor is None:
+            from s7.whatsapp.processor_process import Supervisor
 
-        _supervisor = Supervisor()
+            _supervisor = Supervisor()
         _supervisor.start()
     # Everything loaded so far (framework, pages, catalog index) lives as long as the process: a
     # full collection need not walk it, and would stall every request while it did.

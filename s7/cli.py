@@ -135,11 +135,20 @@ def serve_app() -> None:
         _die(str(exc))
     except OperationalError as exc:
         _die(f"DATABASE_URL: no puedo conectar a la base de datos ({_short(exc)})")
+    in_child = os.environ.get("S7_PROCESSOR", "process") != "inline"
+    supervisor = None
+    if in_child and not settings.is_sqlite:
+        from s7.whatsapp.processor_process import Supervisor
+
+        # The children import and warm up while this process loads NiceGUI and its pages.
+        supervisor = Supervisor()
+        supervisor.spawn()
     from nicegui import ui
 
     from s7 import app as app_module
 
-    app_module.PROCESSOR_IN_CHILD = os.environ.get("S7_PROCESSOR", "process") != "inline"
+    app_module.PROCESSOR_IN_CHILD = in_child
+    app_module.use_supervisor(supervisor)
     app_module.configure()
     _print_banner(settings, first_start, start)
     ui.run(

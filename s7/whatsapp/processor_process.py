@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 
 from s7 import realtime
@@ -28,6 +29,7 @@ from s7.whatsapp.ack_gauge import AckGauge
 log = logging.getLogger(__name__)
 
 RESTART_PAUSE_SECONDS = 1.0
+EXIT_POLL_SECONDS = 0.2
 STOP_GRACE_SECONDS = 10.0  # the child's own graceful stop; the supervisor waits a little longer
 SUPERVISOR_GRACE_SECONDS = 15.0
 PARENT_CHECK_SECONDS = 1.0
@@ -67,6 +69,7 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     realtime.bind_loop(loop)
     realtime.enable_bridge(True)
     processor.start()
+    _warm_up()
     log.info("procesador de mensajes listo (pid %d)", os.getpid())
     try:
         while not stop.is_set():
@@ -80,6 +83,18 @@ async def serve(stop: asyncio.Event | None = None) -> None:
             await asyncio.wait_for(processor.stop(), STOP_GRACE_SECONDS)
         realtime.enable_bridge(False)
         realtime.bind_loop(None)
+
+
+def _warm_up() -> None:
+    """Build the catalog's search index now, not in the first customer's turn."""
+    from s7.db import session_scope
+    from s7.domain.catalog.search import warm
+
+    try:
+        with session_scope() as session:
+            warm(session)
+    except Exception:  # a first turn builds it anyway
+        log.warning("procesador: no pude precargar el índice del catálogo", exc_info=True)
 
 
 def main() -> None:
@@ -111,69 +126,101 @@ def main() -> None:
 
 # ---- the parent's side ------------------------------------------------------------------------------
 class Supervisor:
-    """Keeps one processor child running while the web process lives."""
+    """Keeps `processes` processor children running while the web process lives (lanes are
+    leased with SKIP LOCKED, so children share the work as replicas do).
 
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
-        self._process: asyncio.subprocess.Process | None = None
+    `spawn()` may be called before the web server starts (`s7 serve` does, right after its
+    checks): a child needs ~1 s to import and warm up, the web process ~2 s to build its pages,
+    so the children are ready when the first webhook is acked instead of a second later
+    (bench.reply_latency: the first second's replies waited ~0.7 s for the child). `start()`,
+    on the running loop, spawns whatever is not running yet and restarts children that die.
+    """
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = max(1, processes)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._stopping = False
         self.restarts = 0
         self._gauge: AckGauge | None = None
 
     @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+    def pids(self) -> list[int]:
+        return [child.pid for child in self._children.values() if child.poll() is None]
 
-    def start(self) -> None:
+    def spawn(self) -> None:
+        """Start the children now (sync: callable before any event loop runs)."""
         from s7.whatsapp import webhook
 
-        self._stopping = False
         if self._gauge is None:
             self._gauge = AckGauge.create()
             webhook.publish_acks(self._gauge)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="processor-supervisor")
+        for slot in range(self.processes):
+            if slot not in self._children or self._children[slot].poll() is not None:
+                self._children[slot] = self._spawn_child()
 
-    async def _run(self) -> None:
+    def _spawn_child(self) -> subprocess.Popen[bytes]:
         assert self._gauge is not None
+        env = {**os.environ, PARENT_ENV: str(os.getpid()), ACK_GAUGE_ENV: str(self._gauge.path)}
+        return subprocess.Popen(
+            [sys.executable, "-m", "s7.whatsapp.processor_process"], stdin=subprocess.DEVNULL, env=env
+        )
+
+    def start(self) -> None:
+        self._stopping = False
+        self.spawn()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._watch(slot), name=f"processor-supervisor-{slot}") for slot in range(self.processes)
+        ]
+
+    async def _watch(self, slot: int) -> None:
         while not self._stopping:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "s7.whatsapp.processor_process",
-                stdin=asyncio.subprocess.DEVNULL,
-                env={**os.environ, PARENT_ENV: str(os.getpid()), ACK_GAUGE_ENV: str(self._gauge.path)},
-            )
-            code = await self._process.wait()
+            code = await _exited(self._children[slot])
             if self._stopping:
                 return
             self.restarts += 1
             log.error("el procesador de mensajes terminó (código %s); lo reinicio", code)
             await asyncio.sleep(RESTART_PAUSE_SECONDS)
+            if not self._stopping:
+                self._children[slot] = self._spawn_child()
 
     async def stop(self) -> None:
         self._stopping = True
-        process = self._process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), SUPERVISOR_GRACE_SECONDS)
-            except TimeoutError:
-                log.warning("el procesador no terminó a tiempo; lo detengo")
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if self._task is not None:
-            self._task.cancel()
+        await asyncio.gather(*(self._stop_child(child) for child in list(self._children.values())))
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
+        self._children.clear()
         if self._gauge is not None:
             from s7.whatsapp import webhook
 
             webhook.publish_acks(None)
             self._gauge.close()
             self._gauge = None
+
+    @staticmethod
+    async def _stop_child(child: subprocess.Popen[bytes]) -> None:
+        if child.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child.terminate()
+        try:
+            await asyncio.wait_for(_exited(child), SUPERVISOR_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("el procesador no terminó a tiempo; lo detengo")
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            await _exited(child)
+
+
+async def _exited(child: subprocess.Popen[bytes]) -> int:
+    """The child's exit code, once it has exited (polled: a child's end is noticed in ≤ 0.2 s)."""
+    while (code := child.poll()) is None:
+        await asyncio.sleep(EXIT_POLL_SECONDS)
+    return code
 
 
 if __name__ == "__main__":

@@ -171,6 +171,11 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
     return (*row, profile.updated_at(session))  # the store's own search words are part of the index
 
 
+def warm(session: Session) -> None:
+    """Build (or check) the index now: a process that will search soon pays it up front."""
+    _index_for(session)
+
+
 def _index_for(session: Session) -> SearchIndex:
     key = str(session.get_bind().url)
     cached = _indexes.get(key)
