@@ -4,10 +4,10 @@ The ack is what Meta times out on; applying stored events can wait a few millise
 the processor ran in the web process it asked `webhook.busy()` between batches. `s7 serve` on
 Postgres runs it in a child process (s7.whatsapp.processor_process), where that count is not
 visible: during a burst of webhooks the child took half the CPU the acks needed (bench.webhook:
-app/baseline 0.50 with the child working, 0.99 with it stopped). A count of received webhooks
-now lives in an 8-byte shared memory map that the web process writes on every webhook; the
-child turns it into a rate (`webhook.AckRate`) between batches. One writer, one aligned word:
-no lock needed.
+app/baseline 0.50 with the child working, 0.99 with it stopped). A count of the customer messages
+received in signed webhooks now lives in an 8-byte shared map that the web process writes;
+the child turns it into a rate (`webhook.AckRate`) between batches. One writer, one aligned
+word: no lock needed.
 """
 
 from __future__ import annotations
@@ -17,38 +17,35 @@ import mmap
 import os
 import struct
 import tempfile
-from pathlib import Path
 
-ENV = "S7_ACK_GAUGE"  # the map's path, given to the child by its supervisor
+ENV = "S7_ACK_GAUGE"  # the descriptor number the child inherits (`Popen(pass_fds=...)`)
 _WORD = struct.Struct("q")
 
 
 class AckGauge:
-    """One integer shared between processes. `create()` in the writer, `attach(path)` in a reader."""
+    """One integer shared between processes: an unlinked temp file (no path anyone could
+    remove or that could outlive us), mapped by the web process and inherited by its children
+    as an open descriptor. `create()` in the writer, `attach(fd)` in a reader."""
 
-    def __init__(self, path: Path, *, owner: bool) -> None:
-        self.path = path
+    def __init__(self, fd: int, *, owner: bool) -> None:
+        self.fd = fd
         self.owner = owner
-        fd = os.open(path, os.O_RDWR if owner else os.O_RDONLY)
-        try:
-            self._map = mmap.mmap(fd, _WORD.size, access=mmap.ACCESS_WRITE if owner else mmap.ACCESS_READ)
-        finally:
-            os.close(fd)
+        self._map = mmap.mmap(fd, _WORD.size, access=mmap.ACCESS_WRITE if owner else mmap.ACCESS_READ)
 
     @classmethod
     def create(cls) -> AckGauge:
-        _remove_orphans()
-        # A private temp file (0600, O_EXCL); the page cache is what both processes share.
-        fd, name = tempfile.mkstemp(prefix=f"s7-acks-{os.getpid()}-")
-        try:
-            os.write(fd, bytes(_WORD.size))
-        finally:
-            os.close(fd)
-        return cls(Path(name), owner=True)
+        with tempfile.TemporaryFile(prefix="s7-acks-") as file:  # unlinked at once on POSIX
+            file.write(bytes(_WORD.size))
+            file.flush()
+            fd = os.dup(file.fileno())
+        os.set_inheritable(fd, True)
+        return cls(fd, owner=True)
 
     @classmethod
-    def attach(cls, path: str | Path) -> AckGauge:
-        return cls(Path(path), owner=False)
+    def attach(cls, where: int | str) -> AckGauge:
+        """A reader: an inherited descriptor, or a path to one (`/proc/<pid>/fd/<n>`)."""
+        fd = where if isinstance(where, int) else os.open(where, os.O_RDONLY)
+        return cls(fd, owner=False)
 
     def set(self, value: int) -> None:
         _WORD.pack_into(self._map, 0, value)
@@ -59,14 +56,5 @@ class AckGauge:
     def close(self) -> None:
         if not self._map.closed:
             self._map.close()
-        if self.owner:
-            self.path.unlink(missing_ok=True)
-
-
-def _remove_orphans() -> None:
-    """Gauges of web processes that were killed outright (kill -9 skips `close`)."""
-    for path in Path(tempfile.gettempdir()).glob("s7-acks-*-*"):
-        pid = path.name.split("-")[2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc/self").exists():
-            with contextlib.suppress(OSError):  # another user's, or gone meanwhile
-                path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)

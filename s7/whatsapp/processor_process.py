@@ -85,6 +85,20 @@ async def serve(stop: asyncio.Event | None = None) -> None:
         realtime.bind_loop(None)
 
 
+def _watch_acks() -> None:
+    """Follow the web process's incoming messages (we step aside in a burst); without the gauge
+    we simply never step aside."""
+    from s7.whatsapp import webhook
+
+    given = os.environ.get(ACK_GAUGE_ENV, "")
+    if not given.isdigit():
+        return
+    try:
+        webhook.watch_acks(AckGauge.attach(int(given)))
+    except (OSError, ValueError):
+        log.warning("procesador: no puedo leer el contador de webhooks; sigo sin él", exc_info=True)
+
+
 def _warm_up() -> None:
     """Build the catalog's search index now, not in the first customer's turn."""
     from s7.db import session_scope
@@ -107,11 +121,7 @@ def main() -> None:
     for noisy in ("httpx", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     get_settings()
-    if os.environ.get(ACK_GAUGE_ENV):
-        from s7.whatsapp import webhook
-
-        # The web process's webhooks in flight: between batches we step aside while it acks.
-        webhook.watch_acks(AckGauge.attach(os.environ[ACK_GAUGE_ENV]))
+    _watch_acks()
     loop = asyncio.new_event_loop()
     code = 0
     try:
@@ -153,17 +163,28 @@ class Supervisor:
         from s7.whatsapp import webhook
 
         if self._gauge is None:
-            self._gauge = AckGauge.create()
+            try:
+                self._gauge = AckGauge.create()
+            except OSError:  # no temp space: the children just never step aside for acks
+                log.warning("no pude crear el contador de webhooks", exc_info=True)
             webhook.publish_acks(self._gauge)
         for slot in range(self.processes):
-            if slot not in self._children or self._children[slot].poll() is not None:
+            child = self._children.get(slot)
+            if child is not None and child.poll() is not None:
+                self.restarts += 1
+                log.error("el procesador de mensajes terminó (código %s); lo reinicio", child.returncode)
+            if child is None or child.poll() is not None:
                 self._children[slot] = self._spawn_child()
 
     def _spawn_child(self) -> subprocess.Popen[bytes]:
-        assert self._gauge is not None
-        env = {**os.environ, PARENT_ENV: str(os.getpid()), ACK_GAUGE_ENV: str(self._gauge.path)}
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        env.pop(ACK_GAUGE_ENV, None)
+        fds: tuple[int, ...] = ()
+        if self._gauge is not None:
+            env[ACK_GAUGE_ENV] = str(self._gauge.fd)
+            fds = (self._gauge.fd,)
         return subprocess.Popen(
-            [sys.executable, "-m", "s7.whatsapp.processor_process"], stdin=subprocess.DEVNULL, env=env
+            [sys.executable, "-m", "s7.whatsapp.processor_process"], stdin=subprocess.DEVNULL, env=env, pass_fds=fds
         )
 
     def start(self) -> None:
@@ -181,16 +202,20 @@ class Supervisor:
                 return
             self.restarts += 1
             log.error("el procesador de mensajes terminó (código %s); lo reinicio", code)
-            await asyncio.sleep(RESTART_PAUSE_SECONDS)
-            if not self._stopping:
-                self._children[slot] = self._spawn_child()
+            while not self._stopping:
+                await asyncio.sleep(RESTART_PAUSE_SECONDS)
+                try:
+                    self._children[slot] = self._spawn_child()
+                    break
+                except OSError:  # out of processes or memory for a moment: try again
+                    log.exception("no pude reiniciar el procesador de mensajes")
 
     async def stop(self) -> None:
         self._stopping = True
         await asyncio.gather(*(self._stop_child(child) for child in list(self._children.values())))
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # logged where it happened
                 await task
         self._tasks = []
         self._children.clear()

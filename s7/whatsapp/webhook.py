@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import bindparam, text
@@ -120,6 +121,8 @@ async def _receive(request: Request) -> Response:
         return _text("Service Unavailable", 503)
     if event_id is not None:
         notify_stored()
+        if signature_ok:
+            _count_received(document)
     return _text("OK", 200)
 
 
@@ -198,15 +201,16 @@ _PG_STORE = text(
 # ---- giving the ack path priority ----------------------------------------------------------
 # Acks are what Meta waits on; processing is durable and can wait. A processor in this process
 # yields between batches while a webhook is in flight here (`busy`). The processor child of
-# `s7 serve` cannot see that; it reads how many webhooks this process has received (an
-# `AckGauge` the web process keeps) and steps aside while they arrive as a burst (`ack_rate`).
+# `s7 serve` cannot see that; it reads how many customer messages this process has received in
+# signed webhooks (an `AckGauge` the web process keeps) and steps aside while they arrive as a
+# burst (`ack_rate`).
 _in_flight = 0
 _received = 0
 _published: AckGauge | None = None  # web process: where the child reads `_received`
 
 
 def publish_acks(gauge: AckGauge | None) -> None:
-    """Web process: keep `gauge` up to date with the count of webhooks received (None: stop)."""
+    """Web process: keep `gauge` up to date with the customer messages received (None: stop)."""
     global _published
     _published = gauge
     if gauge is not None:
@@ -219,7 +223,7 @@ def busy() -> bool:
 
 
 class AckRate:
-    """Webhooks per second another process is receiving, from its gauge, over ~`window` seconds
+    """Messages per second another process is receiving, from its gauge, over ~`window` seconds
     (the newest reading against the newest one at least `window` old). Thread-safe."""
 
     def __init__(self, gauge: AckGauge, *, window: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
@@ -251,17 +255,34 @@ def watch_acks(gauge: AckGauge | None) -> None:
 
 
 def ack_rate() -> float:
-    """Webhooks per second the web process we serve is receiving (0 when none is watched)."""
+    """Customer messages per second the web process we serve is receiving (0: none watched)."""
     return _watched.per_second() if _watched is not None else 0.0
 
 
 def _count_in_flight(delta: int) -> None:
-    global _in_flight, _received
+    global _in_flight
     _in_flight += delta  # only touched on the event loop thread: no lock needed
-    if delta > 0:
-        _received += 1
-        if _published is not None:
-            _published.set(_received)
+
+
+def _count_received(document: Any) -> None:
+    """Customer messages of a signed webhook just stored: the burst the child steps aside for.
+    Not statuses (a store's own replies bring up to three each, and applying them is cheap) and
+    nothing unsigned (a stranger's flood must not slow the processing down)."""
+    global _received
+    _received += _customer_messages(document)
+    if _published is not None:
+        _published.set(_received)
+
+
+def _customer_messages(document: Any) -> int:
+    count = 0
+    for entry in document.get("entry") or [] if isinstance(document, dict) else []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if isinstance(change, dict) and change.get("field") == "messages" and isinstance(value, dict):
+                found = value.get("messages")
+                count += len(found) if isinstance(found, list) else 0
+    return count
 
 
 # ---- in front of the framework ---------------------------------------------------------------

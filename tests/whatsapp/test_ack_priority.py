@@ -21,14 +21,35 @@ def test_a_gauge_written_in_one_process_is_read_in_another() -> None:
     gauge = AckGauge.create()
     try:
         gauge.set(41)
-        reader = "import sys; from s7.whatsapp.ack_gauge import AckGauge; print(AckGauge.attach(sys.argv[1]).get())"
+        reader = (
+            "import sys; from s7.whatsapp.ack_gauge import AckGauge; print(AckGauge.attach(int(sys.argv[1])).get())"
+        )
         seen = subprocess.run(
-            [sys.executable, "-c", reader, str(gauge.path)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", reader, str(gauge.fd)],
+            capture_output=True,
+            text=True,
+            check=True,
+            pass_fds=(gauge.fd,),
         )
         assert seen.stdout.strip() == "41"
     finally:
         gauge.close()
-    assert not gauge.path.exists()
+
+
+def test_only_customer_messages_of_signed_stored_webhooks_count(monkeypatch) -> None:
+    gauge = AckGauge.create()
+    monkeypatch.setattr(webhook, "_received", 0)
+    webhook.publish_acks(gauge)
+    try:
+        two_messages = {"entry": [{"changes": [{"field": "messages", "value": {"messages": [{}, {}]}}]}]}
+        statuses = {"entry": [{"changes": [{"field": "messages", "value": {"statuses": [{}, {}, {}]}}]}]}
+        echoes = {"entry": [{"changes": [{"field": "smb_message_echoes", "value": {"message_echoes": [{}]}}]}]}
+        for document in (two_messages, statuses, echoes, {"entry": "nonsense"}):
+            webhook._count_received(document)
+        assert gauge.get() == 2  # a store's own status callbacks never look like a burst
+    finally:
+        webhook.publish_acks(None)
+        gauge.close()
 
 
 class Arrivals:
