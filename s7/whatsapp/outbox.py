@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ CONCURRENCY = 16
 POLL_SECONDS = 1.0
 REFILL_CHUNK = 4  # tokens a sender waits for when the shared bucket is empty
 THROTTLE_PAUSE = 2.0  # seconds every send waits after Meta says the number is over its rate
+STOP_GRACE_SECONDS = 10.0  # at shutdown, rounds still on the wire after this are cut
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,9 @@ def backoff(attempts: int, error: SendError, rng: random.Random) -> float:
 
 
 # ---- database steps (synchronous; run them in a thread) ------------------------------------
-def claim_due(limit: int = BATCH) -> list[Claimed]:
-    """Lease the next row of each conversation whose turn it is.
+def claim_due(limit: int = BATCH, *, skip: Collection[int] = ()) -> list[Claimed]:
+    """Lease the next row of each conversation whose turn it is (not of the `skip` chats: this
+    sender's rows still on the wire there keep their order, whoever holds the chat now).
 
     The send gate (rule 8) is part of the claim: a bot/job row is taken only while its chat is
     BOT_ON in this very statement; such rows of chats a human holds are cancelled first. A row
@@ -208,6 +210,8 @@ def claim_due(limit: int = BATCH) -> list[Claimed]:
             .order_by(OutboxItem.id)
             .limit(limit)
         )
+        if skip:
+            statement = statement.where(OutboxItem.conversation_id.not_in(list(skip)))
         if is_postgres(session):
             statement = statement.with_for_update(skip_locked=True, of=OutboxItem)
         else:
@@ -325,9 +329,10 @@ class Sender:
     With `overlap=1` (tests, the CLI) it is a full round: claim, send concurrently, record. The
     app's sender runs with `overlap=2`: a round's sends and their recording go on in the
     background while the next claim is made, so a reply committed mid-round waits for a claim,
-    not for the whole round (chats keep their order: a row on the wire blocks its chat's later
-    rows in the claim itself). `after_round` is called when a background round ends (the app
-    wakes its loop: rows behind that round's rows may be due now).
+    not for the whole round. Chats keep their order: the next claims skip the chats of rows
+    still on the wire here (even if a seller took the chat meanwhile: the seller's message then
+    waits at most one HTTP timeout behind the bot's, as rule 8 allows). `after_round` is called
+    when a background round ends (the app wakes its loop: rows behind that round's may be due).
     """
 
     def __init__(
@@ -349,11 +354,12 @@ class Sender:
         self.after_round = after_round
         self._semaphore = asyncio.Semaphore(concurrency)
         self._rounds: set[asyncio.Task[None]] = set()
+        self._on_the_wire: dict[int, int] = {}  # outbox row id → its chat, for background rounds
 
     async def run_once(self) -> int:
         while len(self._rounds) >= self.overlap:
             await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
-        claimed = await asyncio.to_thread(claim_due, self.batch)
+        claimed = await asyncio.to_thread(claim_due, self.batch, skip=set(self._on_the_wire.values()))
         if not claimed:
             return 0
         self.limiter.expect(len(claimed))
@@ -362,28 +368,39 @@ class Sender:
             return len(claimed)
         task = asyncio.create_task(self._round(claimed), name="s7-outbox-round")
         self._rounds.add(task)
-        task.add_done_callback(self._round_ended)
+        for item in claimed:
+            self._on_the_wire[item.id] = item.conversation_id
+        task.add_done_callback(lambda done: self._round_ended(done, claimed))
         return len(claimed)
 
     async def _round(self, claimed: list[Claimed]) -> None:
         outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
         await asyncio.to_thread(record_outcomes, outcomes)
 
-    def _round_ended(self, task: asyncio.Task[None]) -> None:
+    def _round_ended(self, task: asyncio.Task[None], claimed: list[Claimed]) -> None:
         self._rounds.discard(task)
+        for item in claimed:
+            self._on_the_wire.pop(item.id, None)
         if not task.cancelled() and task.exception() is not None:
             # Its rows stay 'sending' until their lease ends, then are retried (never lost).
             log.error("outbox round failed", exc_info=task.exception())
         if self.after_round is not None:
             self.after_round()
 
-    async def settle(self) -> None:
-        """Wait for the rounds still sending in the background."""
-        while self._rounds:
-            await asyncio.wait(set(self._rounds))
+    async def settle(self, timeout: float | None = None) -> None:
+        """Wait for the rounds still sending in the background; past `timeout`, cancel them
+        (their rows stay 'sending' until the lease ends, then are retried: never lost)."""
+        if not self._rounds:
+            return
+        _, late = await asyncio.wait(set(self._rounds), timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("outbox: %d send rounds cut at shutdown; their rows are retried later", len(late))
+            await asyncio.wait(late)
 
     async def aclose(self) -> None:
-        await self.settle()
+        await self.settle(timeout=STOP_GRACE_SECONDS)
         await self.transport.aclose()
 
     async def drain(self, max_rounds: int = 100) -> int:

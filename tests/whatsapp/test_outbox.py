@@ -398,3 +398,33 @@ async def test_a_reply_committed_mid_round_goes_out_before_that_round_ends(
     assert await sender.drain() == 1
     assert transport.sent == ["otro chat", "primero", "segundo"]  # the slow chat kept its order
     assert message(later_same_chat).status == "sent"
+
+
+async def test_a_seller_who_takes_the_chat_mid_send_goes_out_after_the_bots_row_on_the_wire(
+    any_db: Settings, fake_clock: FakeClock
+) -> None:
+    from tests.whatsapp.test_send_gate import seller
+
+    chat = open_chat("5491155550001")
+    queue(chat, "respuesta del bot")  # on the wire when the seller writes
+    transport = HeldTransport(held="5491155550001")
+    sender = Sender(transport, limiter=virtual_time_limiter(), overlap=2)
+    assert await sender.run_once() == 1
+    with session_scope() as session:
+        conversations.send_seller_message(session, chat, seller(), "Hola, soy Ana")
+    assert await sender.run_once() == 0  # the chat has a row on the wire here: its order holds
+    transport.release.set()
+    await sender.settle()
+    await sender.drain()
+    assert transport.sent == ["respuesta del bot", "Hola, soy Ana"]
+
+
+async def test_shutdown_cuts_a_round_that_hangs(any_db: Settings, fake_clock: FakeClock, monkeypatch) -> None:
+    monkeypatch.setattr(outbox, "STOP_GRACE_SECONDS", 0.2)
+    queue(open_chat("5491155550001"), "nunca llega")
+    transport = HeldTransport(held="5491155550001")
+    sender = Sender(transport, limiter=virtual_time_limiter(), overlap=2)
+    assert await sender.run_once() == 1
+    await asyncio.wait_for(sender.aclose(), timeout=5)  # bounded, not until Graph answers
+    [row] = items()
+    assert row.state == "sending"  # retried once its lease ends: not lost
