@@ -275,14 +275,20 @@ def _count_received(document: Any) -> None:
 
 
 def _customer_messages(document: Any) -> int:
+    """How many customer messages a webhook body carries. Never raises: the body is stored and
+    its ack must not depend on its shape (the processor reads whatever it can of it)."""
     count = 0
-    for entry in document.get("entry") or [] if isinstance(document, dict) else []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if isinstance(change, dict) and change.get("field") == "messages" and isinstance(value, dict):
-                found = value.get("messages")
-                count += len(found) if isinstance(found, list) else 0
+    for entry in _list(document, "entry"):
+        for change in _list(entry, "changes"):
+            if change.get("field") == "messages":
+                count += len(_list(change.get("value"), "messages"))
     return count
+
+
+def _list(parent: Any, key: str) -> list[Any]:
+    """`parent[key]` when parent is a dict and that is a list of dicts; else nothing."""
+    found = parent.get(key) if isinstance(parent, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 # ---- in front of the framework ---------------------------------------------------------------

@@ -44,7 +44,8 @@ def test_only_customer_messages_of_signed_stored_webhooks_count(monkeypatch) -> 
         two_messages = {"entry": [{"changes": [{"field": "messages", "value": {"messages": [{}, {}]}}]}]}
         statuses = {"entry": [{"changes": [{"field": "messages", "value": {"statuses": [{}, {}, {}]}}]}]}
         echoes = {"entry": [{"changes": [{"field": "smb_message_echoes", "value": {"message_echoes": [{}]}}]}]}
-        for document in (two_messages, statuses, echoes, {"entry": "nonsense"}):
+        odd = [{"entry": "nonsense"}, {"entry": [{"changes": True}, None]}, {"entry": [{"changes": [None, 3]}]}]
+        for document in (two_messages, statuses, echoes, *odd, None, [], "x"):
             webhook._count_received(document)
         assert gauge.get() == 2  # a store's own status callbacks never look like a burst
     finally:
