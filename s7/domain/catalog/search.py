@@ -172,8 +172,13 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
 
 
 def warm(session: Session) -> None:
-    """Build (or check) the index now: a process that will search soon pays it up front."""
+    """Build the index now, so a process that will search soon pays for it up front. The first
+    real search still checks that it is current (a catalog imported meanwhile by another process
+    must not wait `_RECHECK_SECONDS` to be seen)."""
     _index_for(session)
+    cached = _indexes.get(str(session.get_bind().url))
+    if cached is not None:
+        cached.checked_at = float("-inf")
 
 
 def _index_for(session: Session) -> SearchIndex:

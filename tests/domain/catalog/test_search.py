@@ -400,3 +400,16 @@ def test_what_an_accessory_is_for_must_be_what_the_products_are_for(
     assert ranking.for_other == other
     # A notebook is what the funda is for, not the funda asked for.
     assert not {m.sku for m in ranking.matches} & {"NB", "NB2", "TAB", "TAB2", "CEL", "CEL2"}
+
+
+def test_a_warmed_index_still_sees_a_catalog_another_process_imported(any_db: Settings) -> None:
+    from s7.domain.catalog.search import warm
+
+    with session_scope() as session:
+        warm(session)  # the processor child at start: an empty catalog
+    with session_scope() as session:  # another process imports it (Core: no invalidation here)
+        session.connection().execute(
+            Product.__table__.insert().values(sku="A", name="Mochila Jansport", price=1000, stock=3, attributes={})
+        )
+    with session_scope() as session:
+        assert [h.sku for h in catalog.search(session, "mochila")] == ["A"]
