@@ -1,4 +1,4 @@
-"""How many webhooks the web process has received, readable by its processor child.
+"""How many customer messages the web process has received, readable by its processor child.
 
 The ack is what Meta times out on; applying stored events can wait a few milliseconds. When
 the processor ran in the web process it asked `webhook.busy()` between batches. `s7 serve` on

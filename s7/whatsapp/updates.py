@@ -391,6 +391,20 @@ def is_whatsapp_body(body: Any) -> bool:
     return isinstance(body, dict) and body.get("object") == WABA_OBJECT and isinstance(body.get("entry"), list)
 
 
+def customer_message_count(body: Any) -> int:
+    """How many customer messages a body carries (`messages` changes only: not statuses, echoes
+    or history). Never raises, whatever the body's shape."""
+    if not isinstance(body, dict):
+        return 0
+    count = 0
+    for entry in _list(body, "entry"):
+        for change in _list(entry, "changes"):
+            value = change.get("value")
+            if change.get("field") == "messages" and isinstance(value, dict):
+                count += len(_list(value, "messages"))
+    return count
+
+
 def parse(body: dict[str, Any]) -> list[Update]:
     """Every update in a webhook body, in the order Meta wrote them."""
     updates: list[Update] = []

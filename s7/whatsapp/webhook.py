@@ -81,11 +81,12 @@ async def verify_subscription(request: Request) -> Response:
 
 @router.post("/webhook", include_in_schema=False)
 async def receive(request: Request) -> Response:
-    _count_in_flight(+1)
+    global _in_flight
+    _in_flight += 1  # only touched on the event loop thread: no lock needed
     try:
         return await _receive(request)
     finally:
-        _count_in_flight(-1)
+        _in_flight -= 1
 
 
 async def _receive(request: Request) -> Response:
@@ -259,36 +260,14 @@ def ack_rate() -> float:
     return _watched.per_second() if _watched is not None else 0.0
 
 
-def _count_in_flight(delta: int) -> None:
-    global _in_flight
-    _in_flight += delta  # only touched on the event loop thread: no lock needed
-
-
 def _count_received(document: Any) -> None:
     """Customer messages of a signed webhook just stored: the burst the child steps aside for.
     Not statuses (a store's own replies bring up to three each, and applying them is cheap) and
     nothing unsigned (a stranger's flood must not slow the processing down)."""
     global _received
-    _received += _customer_messages(document)
+    _received += updates.customer_message_count(document)  # never raises: the body is stored
     if _published is not None:
         _published.set(_received)
-
-
-def _customer_messages(document: Any) -> int:
-    """How many customer messages a webhook body carries. Never raises: the body is stored and
-    its ack must not depend on its shape (the processor reads whatever it can of it)."""
-    count = 0
-    for entry in _list(document, "entry"):
-        for change in _list(entry, "changes"):
-            if change.get("field") == "messages":
-                count += len(_list(change.get("value"), "messages"))
-    return count
-
-
-def _list(parent: Any, key: str) -> list[Any]:
-    """`parent[key]` when parent is a dict and that is a list of dicts; else nothing."""
-    found = parent.get(key) if isinstance(parent, dict) else None
-    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 # ---- in front of the framework ---------------------------------------------------------------
