@@ -136,45 +136,40 @@ def main() -> None:
 
 # ---- the parent's side ------------------------------------------------------------------------------
 class Supervisor:
-    """Keeps `processes` processor children running while the web process lives (lanes are
-    leased with SKIP LOCKED, so children share the work as replicas do).
+    """Keeps one processor child running while the web process lives.
 
     `spawn()` may be called before the web server starts (`s7 serve` does, right after its
-    checks): a child needs ~1 s to import and warm up, the web process ~2 s to build its pages,
-    so the children are ready when the first webhook is acked instead of a second later
-    (bench.reply_latency: the first second's replies waited ~0.7 s for the child). `start()`,
-    on the running loop, spawns whatever is not running yet and restarts children that die.
+    checks): the child needs ~1 s to import and warm up, the web process ~2 s to build its pages,
+    so the child is ready when the first webhook is acked instead of a second later
+    (bench.reply_latency: the first second's replies waited ~0.7 s for it). `start()`, on the
+    running loop, spawns it if it is not running and restarts it whenever it dies.
     """
 
-    def __init__(self, processes: int = 1) -> None:
-        self.processes = max(1, processes)
-        self._tasks: list[asyncio.Task[None]] = []
-        self._children: dict[int, subprocess.Popen[bytes]] = {}
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._child: subprocess.Popen[bytes] | None = None
         self._stopping = False
         self.restarts = 0
         self._gauge: AckGauge | None = None
 
-    @property
-    def pids(self) -> list[int]:
-        return [child.pid for child in self._children.values() if child.poll() is None]
-
     def spawn(self) -> None:
-        """Start the children now (sync: callable before any event loop runs)."""
-        from s7.whatsapp import webhook
-
-        if self._gauge is None:
+        """Start the child now unless it runs (sync: callable before any event loop runs)."""
+        fresh_gauge = self._gauge is None
+        if fresh_gauge:
             try:
                 self._gauge = AckGauge.create()
-            except OSError:  # no temp space: the children just never step aside for acks
+            except OSError:  # no temp space: the child just never steps aside for acks
                 log.warning("no pude crear el contador de webhooks", exc_info=True)
+        if self._child is not None and self._child.poll() is not None:
+            self._note_death(self._child.returncode)  # it died while the web app was loading
+        if self._child is None or self._child.poll() is not None:
+            self._child = self._spawn_child()
+        if fresh_gauge:
+            # After the spawn: the web module (FastAPI and all) is imported here, not before the
+            # child starts warming up.
+            from s7.whatsapp import webhook
+
             webhook.publish_acks(self._gauge)
-        for slot in range(self.processes):
-            child = self._children.get(slot)
-            if child is not None and child.poll() is not None:
-                self.restarts += 1
-                log.error("el procesador de mensajes terminó (código %s); lo reinicio", child.returncode)
-            if child is None or child.poll() is not None:
-                self._children[slot] = self._spawn_child()
 
     def _spawn_child(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, PARENT_ENV: str(os.getpid())}
@@ -187,38 +182,39 @@ class Supervisor:
             [sys.executable, "-m", "s7.whatsapp.processor_process"], stdin=subprocess.DEVNULL, env=env, pass_fds=fds
         )
 
+    def _note_death(self, code: int | None) -> None:
+        self.restarts += 1
+        log.error("el procesador de mensajes terminó (código %s); lo reinicio", code)
+
     def start(self) -> None:
         self._stopping = False
         self.spawn()
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._watch(slot), name=f"processor-supervisor-{slot}") for slot in range(self.processes)
-        ]
+        self._task = asyncio.get_running_loop().create_task(self._watch(), name="processor-supervisor")
 
-    async def _watch(self, slot: int) -> None:
-        while not self._stopping:
-            code = await _exited(self._children[slot])
+    async def _watch(self) -> None:
+        while not self._stopping and self._child is not None:
+            code = await _exited(self._child)
             if self._stopping:
                 return
-            self.restarts += 1
-            log.error("el procesador de mensajes terminó (código %s); lo reinicio", code)
+            self._note_death(code)
             while not self._stopping:
                 await asyncio.sleep(RESTART_PAUSE_SECONDS)
                 try:
-                    self._children[slot] = self._spawn_child()
+                    self._child = self._spawn_child()
                     break
                 except OSError:  # out of processes or memory for a moment: try again
                     log.exception("no pude reiniciar el procesador de mensajes")
 
     async def stop(self) -> None:
         self._stopping = True
-        await asyncio.gather(*(self._stop_child(child) for child in list(self._children.values())))
-        for task in self._tasks:
-            task.cancel()
+        if self._child is not None:
+            await _stop_child(self._child)
+            self._child = None
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):  # logged where it happened
-                await task
-        self._tasks = []
-        self._children.clear()
+                await self._task
+            self._task = None
         if self._gauge is not None:
             from s7.whatsapp import webhook
 
@@ -226,19 +222,19 @@ class Supervisor:
             self._gauge.close()
             self._gauge = None
 
-    @staticmethod
-    async def _stop_child(child: subprocess.Popen[bytes]) -> None:
-        if child.poll() is not None:
-            return
+
+async def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        child.terminate()
+    try:
+        await asyncio.wait_for(_exited(child), SUPERVISOR_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("el procesador no terminó a tiempo; lo detengo")
         with contextlib.suppress(ProcessLookupError):
-            child.terminate()
-        try:
-            await asyncio.wait_for(_exited(child), SUPERVISOR_GRACE_SECONDS)
-        except TimeoutError:
-            log.warning("el procesador no terminó a tiempo; lo detengo")
-            with contextlib.suppress(ProcessLookupError):
-                child.kill()
-            await _exited(child)
+            child.kill()
+        await _exited(child)
 
 
 async def _exited(child: subprocess.Popen[bytes]) -> int:
