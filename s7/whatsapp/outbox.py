@@ -353,13 +353,13 @@ class Sender:
         self.overlap = max(1, overlap)
         self.after_round = after_round
         self._semaphore = asyncio.Semaphore(concurrency)
-        self._rounds: set[asyncio.Task[None]] = set()
-        self._on_the_wire: dict[int, int] = {}  # outbox row id → its chat, for background rounds
+        self._rounds: dict[asyncio.Task[None], list[Claimed]] = {}  # background rounds, their rows
 
     async def run_once(self) -> int:
         while len(self._rounds) >= self.overlap:
-            await asyncio.wait(self._rounds, return_when=asyncio.FIRST_COMPLETED)
-        claimed = await asyncio.to_thread(claim_due, self.batch, skip=set(self._on_the_wire.values()))
+            await asyncio.wait(set(self._rounds), return_when=asyncio.FIRST_COMPLETED)
+        on_the_wire = {item.conversation_id for rows in self._rounds.values() for item in rows}
+        claimed = await asyncio.to_thread(claim_due, self.batch, skip=on_the_wire)
         if not claimed:
             return 0
         self.limiter.expect(len(claimed))
@@ -367,20 +367,16 @@ class Sender:
             await self._round(claimed)
             return len(claimed)
         task = asyncio.create_task(self._round(claimed), name="s7-outbox-round")
-        self._rounds.add(task)
-        for item in claimed:
-            self._on_the_wire[item.id] = item.conversation_id
-        task.add_done_callback(lambda done: self._round_ended(done, claimed))
+        self._rounds[task] = claimed
+        task.add_done_callback(self._round_ended)
         return len(claimed)
 
     async def _round(self, claimed: list[Claimed]) -> None:
         outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
         await asyncio.to_thread(record_outcomes, outcomes)
 
-    def _round_ended(self, task: asyncio.Task[None], claimed: list[Claimed]) -> None:
-        self._rounds.discard(task)
-        for item in claimed:
-            self._on_the_wire.pop(item.id, None)
+    def _round_ended(self, task: asyncio.Task[None]) -> None:
+        self._rounds.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             # Its rows stay 'sending' until their lease ends, then are retried (never lost).
             log.error("outbox round failed", exc_info=task.exception())
@@ -409,10 +405,10 @@ class Sender:
         for _ in range(max_rounds):
             handled = await self.run_once()
             if not handled:
-                await self.settle()
-                handled = await self.run_once()
-                if not handled:
+                if not self._rounds:
                     break
+                await self.settle()  # rows behind those rounds may be due now
+                continue
             total += handled
         await self.settle()
         return total
